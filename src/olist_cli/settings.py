@@ -1,0 +1,93 @@
+"""One typed, validated Settings object, read from OLIST_* variables and a .env file.
+
+Validated once at start-up: a bad value is reported with every invalid field named at
+once (see ``load_settings``), never as a traceback. Identifiers that reach SQL (schemas,
+datasets) must match a strict pattern, so no setting can inject SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from olist_cli.errors import UsageError
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+# The SQL project shipped with the repository: <repo>/sql, found from this file.
+_REPO_SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+class Settings(BaseSettings):
+    """Every setting of olist; each is documented in .env.example."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OLIST_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    warehouse: Literal["duckdb", "bigquery"] = Field(
+        "duckdb", description="Warehouse engine: duckdb (embedded, default) or bigquery."
+    )
+    data_dir: Path = Field(Path("data"), description="Folder for raw files and local state.")
+    duckdb_path: Path | None = Field(
+        None, description="DuckDB database file; default <data_dir>/olist.duckdb."
+    )
+    raw_dataset: str = Field("staging", description="Schema/dataset holding the raw tables.")
+    target_schema: str = Field(
+        "dev_warehouse", description="Prefix of the model schemas: <target>_<layer>."
+    )
+    sql_dir: Path | None = Field(
+        None, description="Folder of the SQL project; default ./sql, else the bundled one."
+    )
+    threads: int = Field(4, ge=1, le=64, description="Models built concurrently.")
+
+    @field_validator("raw_dataset", "target_schema")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError(
+                "must be a plain identifier: letters, digits and underscores, "
+                "not starting with a digit"
+            )
+        return value
+
+    @property
+    def raw_dir(self) -> Path:
+        """Where the nine raw CSV files live."""
+        return self.data_dir / "raw"
+
+    @property
+    def duckdb_file(self) -> Path:
+        return self.duckdb_path if self.duckdb_path is not None else self.data_dir / "olist.duckdb"
+
+    @property
+    def sql_path(self) -> Path:
+        if self.sql_dir is not None:
+            return self.sql_dir
+        local = Path("sql")
+        if (local / "staging").is_dir():
+            return local
+        return _REPO_SQL_DIR
+
+    def layer_schema(self, layer: str) -> str:
+        """The schema (dataset) a model layer builds into, e.g. dev_warehouse_staging."""
+        return f"{self.target_schema}_{layer}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning validation errors into one UsageError naming every field."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"OLIST_{field.upper()}: {err['msg']}")
+        raise UsageError("invalid settings: " + "; ".join(problems)) from None
