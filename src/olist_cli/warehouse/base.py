@@ -1,0 +1,130 @@
+"""The warehouse Protocol: the few operations the pipeline needs, named for what they do.
+
+One adapter per engine implements it (``duckdb.py``; BigQuery later). Nothing outside the
+adapters and their dialects knows which engine runs: no ``if engine == ...`` elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from olist_cli.dataset import Column
+
+Params = Sequence[Any] | None
+
+
+class Dialect(Protocol):
+    """SQL snippets that differ between engines, exposed to model templates as globals.
+
+    Every method returns a SQL expression (or a full SELECT for ``date_spine``). Arguments
+    are SQL expressions, passed through unchanged.
+    """
+
+    type_string: str
+    type_int: str
+    type_numeric: str
+    type_float: str
+    type_bool: str
+    type_date: str
+    type_timestamp: str
+
+    def surrogate_key(self, *columns: str) -> str:
+        """A deterministic BIGINT/INT64 key from the natural key columns, equal on every engine."""
+        ...
+
+    def date_diff_days(self, start: str, end: str) -> str:
+        """Whole calendar days from ``start`` to ``end`` (dates or timestamps)."""
+        ...
+
+    def to_date(self, expr: str) -> str: ...
+
+    def safe_cast(self, expr: str, type_: str) -> str:
+        """Cast, or NULL when the value does not fit."""
+        ...
+
+    def date_spine(self, start: str, end: str) -> str:
+        """A SELECT yielding one row per day from ``start`` to ``end`` inclusive, column date_day."""
+        ...
+
+    def day_name(self, expr: str) -> str:
+        """English weekday name: Monday .. Sunday."""
+        ...
+
+    def month_name(self, expr: str) -> str:
+        """English month name: January .. December."""
+        ...
+
+    def iso_day_of_week(self, expr: str) -> str:
+        """1 = Monday .. 7 = Sunday."""
+        ...
+
+
+class Warehouse(Protocol):
+    """A connection to one warehouse; schemas are DuckDB schemas or BigQuery datasets."""
+
+    name: ClassVar[str]
+    dialect: Dialect
+
+    def relation(self, schema: str, name: str) -> str:
+        """The quoted, fully qualified name of a table or view."""
+        ...
+
+    def ensure_schema(self, schema: str) -> None: ...
+
+    def execute(self, sql: str, params: Params = None) -> None: ...
+
+    def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]: ...
+
+    def query_columns(self, sql: str, params: Params = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Rows of a query and the names of its columns."""
+        ...
+
+    def table_exists(self, schema: str, name: str) -> bool: ...
+
+    def columns(self, schema: str, name: str) -> list[tuple[str, str]]:
+        """(name, type) of each column of a table or view, in order; [] if it does not exist."""
+        ...
+
+    def row_count(self, schema: str, name: str) -> int: ...
+
+    def create_view(self, schema: str, name: str, select_sql: str) -> None: ...
+
+    def create_table_as(
+        self,
+        schema: str,
+        name: str,
+        select_sql: str,
+        *,
+        partition_by: str | None = None,
+        cluster_by: Sequence[str] = (),
+    ) -> int:
+        """Create or replace a table from a SELECT, atomically; return its row count."""
+        ...
+
+    def merge(
+        self, schema: str, name: str, select_sql: str, *, unique_key: Sequence[str]
+    ) -> int:
+        """MERGE the SELECT's rows into the table on ``unique_key``; return rows merged."""
+        ...
+
+    def load_csv(self, schema: str, table: str, path: Path, columns: Sequence[Column]) -> int:
+        """Replace ``table`` with the typed contents of a CSV file; return its row count.
+
+        Atomic: on any error the table is left exactly as it was.
+        """
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group statements so that they all take effect, or none does."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def iter_quoted(names: Sequence[str], quote: str = '"') -> Iterator[str]:
+    """Quote each identifier for SQL."""
+    for name in names:
+        yield f"{quote}{name}{quote}"

@@ -1,0 +1,219 @@
+"""DuckDB, the embedded default warehouse: one database file, schemas for datasets."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+
+from olist_cli.dataset import Column, ColumnType
+from olist_cli.warehouse.base import Params
+
+DUCKDB_TYPES: dict[ColumnType, str] = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INT64: "BIGINT",
+    ColumnType.FLOAT64: "DOUBLE",
+    ColumnType.NUMERIC: "DECIMAL(18,2)",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+}
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBDialect:
+    """DuckDB spellings of the engine-specific SQL used by the models."""
+
+    type_string = "VARCHAR"
+    type_int = "BIGINT"
+    type_numeric = "DECIMAL(38,2)"
+    type_float = "DOUBLE"
+    type_bool = "BOOLEAN"
+    type_date = "DATE"
+    type_timestamp = "TIMESTAMP"
+
+    def surrogate_key(self, *columns: str) -> str:
+        # md5 of the '|'-joined key, first 15 hex digits as a positive BIGINT: the same
+        # number BigQuery computes with TO_HEX(MD5(...)), so keys agree across engines.
+        parts = ", ".join(f"coalesce(cast({c} as VARCHAR), '_null_')" for c in columns)
+        return f"cast('0x' || left(md5(concat_ws('|', {parts})), 15) as BIGINT)"
+
+    def date_diff_days(self, start: str, end: str) -> str:
+        return f"date_diff('day', cast({start} as DATE), cast({end} as DATE))"
+
+    def to_date(self, expr: str) -> str:
+        return f"cast({expr} as DATE)"
+
+    def safe_cast(self, expr: str, type_: str) -> str:
+        return f"try_cast({expr} as {type_})"
+
+    def date_spine(self, start: str, end: str) -> str:
+        return (
+            "select cast(d as DATE) as date_day from "
+            f"generate_series(cast({start} as DATE), cast({end} as DATE), interval 1 day) as g(d)"
+        )
+
+    def day_name(self, expr: str) -> str:
+        return f"dayname({expr})"
+
+    def month_name(self, expr: str) -> str:
+        return f"monthname({expr})"
+
+    def iso_day_of_week(self, expr: str) -> str:
+        return f"isodow({expr})"
+
+
+class DuckDBWarehouse:
+    """A DuckDB database file. Thread-safe: each thread gets its own cursor."""
+
+    name: ClassVar[str] = "duckdb"
+
+    def __init__(self, path: Path | str, *, threads: int | None = None) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else path
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(path))
+        # Timestamps in the files carry no zone: keep every session in UTC so that
+        # casts and date parts never depend on the machine's zone.
+        self._con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self._con.execute(f"SET threads = {int(threads)}")
+        self._local = threading.local()
+        self._main_thread = threading.get_ident()
+        self.dialect = DuckDBDialect()
+
+    # -- connection plumbing -------------------------------------------------------------
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection for the calling thread (a cursor on the shared database)."""
+        if threading.get_ident() == self._main_thread:
+            return self._con
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._con.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cursor
+        return cursor
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    # -- generic SQL ---------------------------------------------------------------------
+
+    def relation(self, schema: str, name: str) -> str:
+        return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+    def ensure_schema(self, schema: str) -> None:
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        self.con.execute(sql, params)
+
+    def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params).fetchall()
+
+    def query_columns(
+        self, sql: str, params: Params = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        result = self.con.execute(sql, params)
+        names = [d[0] for d in result.description or []]
+        return names, result.fetchall()
+
+    # -- catalogue -----------------------------------------------------------------------
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        rows = self.query(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        )
+        return bool(rows)
+
+    def columns(self, schema: str, name: str) -> list[tuple[str, str]]:
+        rows = self.query(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, name],
+        )
+        return [(str(n), str(t)) for n, t in rows]
+
+    def row_count(self, schema: str, name: str) -> int:
+        return int(self.query(f"select count(*) from {self.relation(schema, name)}")[0][0])
+
+    # -- materializations ----------------------------------------------------------------
+
+    def create_view(self, schema: str, name: str, select_sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {self.relation(schema, name)} AS\n{select_sql}")
+
+    def create_table_as(
+        self,
+        schema: str,
+        name: str,
+        select_sql: str,
+        *,
+        partition_by: str | None = None,
+        cluster_by: Sequence[str] = (),
+    ) -> int:
+        # DuckDB has no partitions or clustering keys. Sorting by the partition and
+        # cluster columns gives the same benefit: zone maps skip row groups on filters.
+        order = [c for c in [partition_by, *cluster_by] if c]
+        order_sql = f"\nORDER BY {', '.join(quote_ident(c) for c in order)}" if order else ""
+        relation = self.relation(schema, name)
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {relation} AS\nSELECT * FROM (\n{select_sql}\n){order_sql}"
+        )
+        return self.row_count(schema, name)
+
+    def merge(self, schema: str, name: str, select_sql: str, *, unique_key: Sequence[str]) -> int:
+        relation = self.relation(schema, name)
+        cols = [c for c, _ in self.columns(schema, name)]
+        on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in unique_key)
+        updates = ", ".join(
+            f"{quote_ident(c)} = s.{quote_ident(c)}" for c in cols if c not in unique_key
+        )
+        col_list = ", ".join(quote_ident(c) for c in cols)
+        values = ", ".join(f"s.{quote_ident(c)}" for c in cols)
+        # Explicit column lists: the one MERGE form both DuckDB and BigQuery accept.
+        result = self.con.execute(
+            f"MERGE INTO {relation} AS t\nUSING (\n{select_sql}\n) AS s\nON {on}\n"
+            f"WHEN MATCHED THEN UPDATE SET {updates}\n"
+            f"WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})"
+        ).fetchall()
+        return int(result[0][0]) if result and result[0] else 0
+
+    # -- raw loads -----------------------------------------------------------------------
+
+    def load_csv(self, schema: str, table: str, path: Path, columns: Sequence[Column]) -> int:
+        """Replace ``table`` with the CSV's rows, typed by ``columns``, in one transaction.
+
+        The reader is strict: no type guessing, no skipped bad rows. If it fails, the
+        transaction rolls back and the previous table is untouched.
+        """
+        spec = "{" + ", ".join(f"'{c.name}': '{DUCKDB_TYPES[c.type]}'" for c in columns) + "}"
+        relation = self.relation(schema, table)
+        reader = (
+            f"read_csv(?, header = true, columns = {spec}, auto_detect = false, "
+            "delim = ',', quote = '\"', escape = '\"', nullstr = '', "
+            "timestampformat = '%Y-%m-%d %H:%M:%S', strict_mode = true, "
+            "max_line_size = 10000000)"
+        )
+        with self.transaction():
+            self.ensure_schema(schema)
+            self.con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {reader}", [str(path)])
+        return self.row_count(schema, table)
