@@ -47,7 +47,7 @@ def _cols(*spec: tuple[str, ColumnType]) -> tuple[Column, ...]:
     return tuple(Column(name, ctype) for name, ctype in spec)
 
 
-S, I, F, N, T = (
+S, INT, F, N, T = (
     ColumnType.STRING,
     ColumnType.INT64,
     ColumnType.FLOAT64,
@@ -90,7 +90,7 @@ ORDER_ITEMS = SourceFile(
     "order_items_raw",
     _cols(
         ("order_id", S),
-        ("order_item_id", I),
+        ("order_item_id", INT),
         ("product_id", S),
         ("seller_id", S),
         ("shipping_limit_date", T),
@@ -105,9 +105,9 @@ PAYMENTS = SourceFile(
     "payments_raw",
     _cols(
         ("order_id", S),
-        ("payment_sequential", I),
+        ("payment_sequential", INT),
         ("payment_type", S),
-        ("payment_installments", I),
+        ("payment_installments", INT),
         ("payment_value", N),
     ),
     ("order_id", "payment_sequential"),
@@ -119,7 +119,7 @@ REVIEWS = SourceFile(
     _cols(
         ("review_id", S),
         ("order_id", S),
-        ("review_score", I),
+        ("review_score", INT),
         ("review_comment_title", S),
         ("review_comment_message", S),
         ("review_creation_date", T),
@@ -133,13 +133,13 @@ PRODUCTS = SourceFile(
     _cols(
         ("product_id", S),
         ("product_category_name", S),
-        ("product_name_lenght", I),  # sic: the real header misspells "length"
-        ("product_description_lenght", I),
-        ("product_photos_qty", I),
-        ("product_weight_g", I),
-        ("product_length_cm", I),
-        ("product_height_cm", I),
-        ("product_width_cm", I),
+        ("product_name_lenght", INT),  # sic: the real header misspells "length"
+        ("product_description_lenght", INT),
+        ("product_photos_qty", INT),
+        ("product_weight_g", INT),
+        ("product_length_cm", INT),
+        ("product_height_cm", INT),
+        ("product_width_cm", INT),
     ),
     ("product_id",),
 )

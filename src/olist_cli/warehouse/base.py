@@ -46,7 +46,7 @@ class Dialect(Protocol):
         ...
 
     def date_spine(self, start: str, end: str) -> str:
-        """A SELECT yielding one row per day from ``start`` to ``end`` inclusive, column date_day."""
+        """A SELECT of one row per day, ``start`` to ``end`` inclusive, in column date_day."""
         ...
 
     def day_name(self, expr: str) -> str:
@@ -78,7 +78,9 @@ class Warehouse(Protocol):
 
     def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]: ...
 
-    def query_columns(self, sql: str, params: Params = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query_columns(
+        self, sql: str, params: Params = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Rows of a query and the names of its columns."""
         ...
 
@@ -104,9 +106,7 @@ class Warehouse(Protocol):
         """Create or replace a table from a SELECT, atomically; return its row count."""
         ...
 
-    def merge(
-        self, schema: str, name: str, select_sql: str, *, unique_key: Sequence[str]
-    ) -> int:
+    def merge(self, schema: str, name: str, select_sql: str, *, unique_key: Sequence[str]) -> int:
         """MERGE the SELECT's rows into the table on ``unique_key``; return rows merged."""
         ...
 

@@ -215,5 +215,7 @@ class DuckDBWarehouse:
         )
         with self.transaction():
             self.ensure_schema(schema)
-            self.con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {reader}", [str(path)])
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {reader}", [str(path)]
+            )
         return self.row_count(schema, table)
