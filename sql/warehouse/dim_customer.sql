@@ -1,0 +1,102 @@
+{{ config(
+    materialized='table',
+    description='SCD1 customer dimension, ONE ROW PER PERSON (customer_unique_id), rebuilt to current values. customer_id, city, state and zip come from the person''s latest order (latest purchase time, then highest order_id). total_orders counts every order the person placed, whatever its status (the same orders as fact_orders); total_spent sums their payments (fact_orders.total_order_value). canceled_orders counts those canceled or unavailable so they can be excluded. customer_segment: Loyal = 3 or more orders, Repeat = 2, One-time = 1.',
+    columns={
+        'customer_key': {'description': 'surrogate_key(customer_unique_id).', 'tests': ['unique', 'not_null']},
+        'customer_unique_id': {'description': 'The person: natural key of the dimension.', 'tests': ['unique', 'not_null']},
+        'customer_id': {'description': 'customer_id of the person''s latest order (a representative; customer_id is per order).', 'tests': ['unique', 'not_null', {'relationships': {'to': 'stg_customers', 'field': 'customer_id'}}]},
+        'total_orders': {'description': 'Orders placed, all statuses.', 'tests': ['not_null', {'accepted_range': {'min': 1}}]},
+        'canceled_orders': {'description': 'Orders canceled or unavailable among total_orders.', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
+        'total_spent': {'description': 'Sum of payments over all the person''s orders, BRL.', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
+        'first_order_date': {'description': 'Purchase date of the first order.', 'tests': ['not_null']},
+        'last_order_date': {'description': 'Purchase date of the latest order.', 'tests': ['not_null']},
+        'customer_segment': {'description': 'Loyal (>= 3 orders), Repeat (2), One-time (1).', 'tests': ['not_null', {'accepted_values': {'values': ['Loyal', 'Repeat', 'One-time']}}]},
+    },
+    tests=[
+        {'expression': {'expression': 'first_order_date <= last_order_date'}},
+        {'expression': {'expression': 'canceled_orders <= total_orders'}},
+        {'expression': {'expression': "(customer_segment = 'Loyal' and total_orders >= 3) or (customer_segment = 'Repeat' and total_orders = 2) or (customer_segment = 'One-time' and total_orders = 1)"}},
+    ],
+    tags=['warehouse', 'dimension'],
+) }}
+
+with orders as (
+
+    select
+        o.order_id,
+        o.order_status,
+        o.order_purchase_timestamp,
+        o.order_purchase_date,
+        c.customer_id,
+        c.customer_unique_id,
+        c.customer_zip_code_prefix,
+        c.customer_city,
+        c.customer_state
+    from {{ ref('stg_orders') }} as o
+    inner join {{ ref('stg_customers') }} as c
+        on o.customer_id = c.customer_id
+
+),
+
+order_payments as (
+
+    select
+        order_id,
+        sum(payment_value) as order_value
+    from {{ ref('stg_payments') }}
+    group by order_id
+
+),
+
+totals as (
+
+    select
+        orders.customer_unique_id,
+        count(*) as total_orders,
+        sum(case when orders.order_status in ('canceled', 'unavailable') then 1 else 0 end) as canceled_orders,
+        sum(coalesce(order_payments.order_value, 0)) as total_spent,
+        min(orders.order_purchase_date) as first_order_date,
+        max(orders.order_purchase_date) as last_order_date
+    from orders
+    left join order_payments
+        on orders.order_id = order_payments.order_id
+    group by orders.customer_unique_id
+
+),
+
+latest_order as (
+
+    select *
+    from (
+        select
+            orders.*,
+            row_number() over (
+                partition by customer_unique_id
+                order by order_purchase_timestamp desc, order_id desc
+            ) as recency_rank
+        from orders
+    ) as ranked
+    where recency_rank = 1
+
+)
+
+select
+    {{ surrogate_key('totals.customer_unique_id') }} as customer_key,
+    totals.customer_unique_id,
+    latest_order.customer_id,
+    latest_order.customer_zip_code_prefix,
+    latest_order.customer_city,
+    latest_order.customer_state,
+    cast(totals.total_orders as {{ type_int }}) as total_orders,
+    cast(totals.canceled_orders as {{ type_int }}) as canceled_orders,
+    round(cast(totals.total_spent as {{ type_numeric }}), 2) as total_spent,
+    totals.first_order_date,
+    totals.last_order_date,
+    case
+        when totals.total_orders >= 3 then 'Loyal'
+        when totals.total_orders = 2 then 'Repeat'
+        else 'One-time'
+    end as customer_segment
+from totals
+inner join latest_order
+    on totals.customer_unique_id = latest_order.customer_unique_id
