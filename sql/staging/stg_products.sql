@@ -28,15 +28,24 @@ with products as (
 
 ),
 
+translation_rows as (
+
+    select
+        lower(trim(product_category_name)) as category_pt,
+        trim(product_category_name_english) as category_en
+    from {{ source('raw', 'product_category_name_translation') }}
+    where product_category_name is not null
+
+),
+
 -- One row per Portuguese name even if the translation file ever repeats one.
 translation as (
 
     select
-        lower(trim(product_category_name)) as product_category_name,
-        min(trim(product_category_name_english)) as product_category_name_english
-    from {{ source('raw', 'product_category_name_translation') }}
-    where product_category_name is not null
-    group by lower(trim(product_category_name))
+        category_pt,
+        min(category_en) as category_en
+    from translation_rows
+    group by category_pt
 
 )
 
@@ -45,10 +54,10 @@ select
     p.product_category_name,
     case
         when p.product_category_name is null then 'unknown'
-        when t.product_category_name_english is null then p.product_category_name
-        else t.product_category_name_english
+        when t.category_en is null then p.product_category_name
+        else t.category_en
     end as product_category_english,
-    t.product_category_name_english is not null as is_category_translated,
+    t.category_en is not null as is_category_translated,
     p.product_name_length,
     p.product_description_length,
     p.product_photos_qty,
@@ -58,4 +67,4 @@ select
     p.product_width_cm
 from products as p
 left join translation as t
-    on p.product_category_name = t.product_category_name
+    on p.product_category_name = t.category_pt
