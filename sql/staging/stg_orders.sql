@@ -6,12 +6,10 @@
         'customer_id': {'description': 'Per-order customer id (one per order in Olist).', 'tests': ['not_null', {'relationships': {'to': 'stg_customers', 'field': 'customer_id'}}]},
         'order_status': {'description': 'Normalised status (lower, trimmed).', 'tests': ['not_null', {'accepted_values': {'values': ['delivered', 'shipped', 'canceled', 'unavailable', 'invoiced', 'processing', 'created', 'approved']}}]},
         'order_purchase_timestamp': {'description': 'When the order was placed.', 'tests': ['not_null']},
+        'order_estimated_delivery_date': {'description': 'Delivery date promised at purchase (always set).', 'tests': ['not_null']},
         'order_purchase_date': {'description': 'Purchase day (DATE).', 'tests': ['not_null']},
         'order_updated_at': {'description': 'Latest non-null event timestamp of the order; never earlier than the purchase.', 'tests': ['not_null']},
     },
-    tests=[
-        {'expression': {'expression': 'order_updated_at >= order_purchase_timestamp'}},
-    ],
     tags=['staging', 'orders'],
 ) }}
 

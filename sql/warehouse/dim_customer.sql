@@ -14,7 +14,6 @@
     },
     tests=[
         {'expression': {'expression': 'first_order_date <= last_order_date'}},
-        {'expression': {'expression': 'canceled_orders <= total_orders'}},
         {'expression': {'expression': "(customer_segment = 'Loyal' and total_orders >= 3) or (customer_segment = 'Repeat' and total_orders = 2) or (customer_segment = 'One-time' and total_orders = 1)"}},
     ],
     tags=['warehouse', 'dimension'],

@@ -9,9 +9,6 @@
         'total_revenue': {'description': 'Sum of item price, BRL (freight excluded).', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
         'seller_volume_tier': {'description': 'High (>= 100 items), Medium (10-99), Low (1-9), No sales.', 'tests': ['not_null', {'accepted_values': {'values': ['High', 'Medium', 'Low', 'No sales']}}]},
     },
-    tests=[
-        {'expression': {'expression': 'total_orders <= total_items_sold'}},
-    ],
     tags=['warehouse', 'dimension'],
 ) }}
 

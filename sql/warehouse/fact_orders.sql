@@ -25,8 +25,6 @@
     },
     tests=[
         {'expression': {'expression': "order_status <> 'delivered' or delivery_date is not null", 'severity': 'warn'}},
-        {'expression': {'expression': 'is_late_delivery = false or delivery_date > estimated_delivery_date'}},
-        {'expression': {'expression': 'order_purchase_date_day = date_key'}},
     ],
     tags=['warehouse', 'fact'],
 ) }}
