@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,6 +12,7 @@ import duckdb
 
 from olist_cli.dataset import Column, ColumnType
 from olist_cli.warehouse.base import Params
+from olist_cli.warehouse.duckdb_errors import csv_load_error
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
     ColumnType.STRING: "VARCHAR",
@@ -199,11 +200,22 @@ class DuckDBWarehouse:
 
     # -- raw loads -----------------------------------------------------------------------
 
-    def load_csv(self, schema: str, table: str, path: Path, columns: Sequence[Column]) -> int:
+    def load_csv(
+        self,
+        schema: str,
+        table: str,
+        path: Path,
+        columns: Sequence[Column],
+        *,
+        before_commit: Callable[[int], None] | None = None,
+    ) -> int:
         """Replace ``table`` with the CSV's rows, typed by ``columns``, in one transaction.
 
         The reader is strict: no type guessing, no skipped bad rows. If it fails, the
-        transaction rolls back and the previous table is untouched.
+        transaction rolls back, the previous table is untouched, and a one-line LoadError
+        names the file, the physical line and the column. ``before_commit`` is called with
+        the row count inside the transaction, so that what it writes (the load's metadata)
+        commits or rolls back together with the table.
         """
         spec = "{" + ", ".join(f"'{c.name}': '{DUCKDB_TYPES[c.type]}'" for c in columns) + "}"
         relation = self.relation(schema, table)
@@ -215,7 +227,13 @@ class DuckDBWarehouse:
         )
         with self.transaction():
             self.ensure_schema(schema)
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {reader}", [str(path)]
-            )
-        return self.row_count(schema, table)
+            try:
+                self.con.execute(
+                    f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {reader}", [str(path)]
+                )
+            except duckdb.Error as exc:
+                raise csv_load_error(path, columns, str(exc)) from exc
+            rows = self.row_count(schema, table)
+            if before_commit is not None:
+                before_commit(rows)
+        return rows
