@@ -1,0 +1,124 @@
+"""A local source: a folder holding the nine Olist files, or a .zip of them (as Kaggle serves).
+
+The files may sit directly in the folder (or at the root of the zip) or in one subfolder,
+as a downloaded archive often unpacks. A zip is read member by member: only the nine
+expected files are written, each to a name we choose, so no member path can escape the
+destination. They are unpacked into a staging folder first, then moved into ``work_dir``
+by rename: no reader ever sees a partly written file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import TypeVar
+
+from olist_cli.dataset import SOURCE_FILES
+from olist_cli.errors import SourceError, UsageError
+
+EXPECTED: tuple[str, ...] = tuple(s.file_name for s in SOURCE_FILES)
+_MAX_MEMBER_BYTES = 2 * 1024**3  # the largest real file is ~60 MB: anything near this is a bomb
+_CHUNK = 1024 * 1024
+K = TypeVar("K")
+_WHERE = "(the 9 Olist CSV files must be in the folder itself or in one subfolder)"
+
+
+def resolve_local_source(path: Path, work_dir: Path) -> Path:
+    """The folder holding the nine files: ``path`` itself or its subfolder, or, for a zip,
+    ``work_dir`` with the files unpacked into it."""
+    if not path.exists():
+        raise UsageError(f"source not found: {path} (expected a folder or a .zip file)")
+    if path.is_dir():
+        return find_source_folder(path)
+    if zipfile.is_zipfile(path):
+        return extract_zip(path, work_dir)
+    raise UsageError(f"source {path} is neither a folder nor a .zip file")
+
+
+def find_source_folder(folder: Path) -> Path:
+    """``folder`` if it holds the nine files, else its one subfolder that does."""
+    candidates = [folder] + sorted(
+        p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__MACOSX"))
+    )
+    present = {c: {n for n in EXPECTED if (c / n).is_file()} for c in candidates}
+    return _choose(present, folder, folder)
+
+
+def extract_zip(archive: Path, work_dir: Path) -> Path:
+    """Unpack the nine files of ``archive`` into ``work_dir``; return ``work_dir``."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = _pick_members(zf, archive)
+            work_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{work_dir.name}-unzip-", dir=work_dir.parent))
+            try:
+                for name, info in members.items():
+                    with zf.open(info) as src, (staging / name).open("wb") as dst:
+                        shutil.copyfileobj(src, dst, _CHUNK)
+                _install(staging, work_dir)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError) as exc:
+        # RuntimeError: an encrypted member; BadZipFile: a truncated or corrupt archive.
+        raise SourceError(f"{archive}: cannot unpack: {exc}") from exc
+    return work_dir
+
+
+def _pick_members(zf: zipfile.ZipFile, archive: Path) -> dict[str, zipfile.ZipInfo]:
+    """The member holding each expected file, all from one folder of the archive."""
+    groups: dict[PurePosixPath, dict[str, zipfile.ZipInfo]] = {}
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        member = PurePosixPath(info.filename.replace("\\", "/"))
+        if member.name not in EXPECTED or member.parts[:1] == ("__MACOSX",):
+            continue  # other members are never extracted, whatever their path says
+        if member.is_absolute() or ".." in member.parts or ":" in member.parts[0]:
+            raise SourceError(
+                f"{archive}: refusing member '{info.filename}': its path leaves the archive"
+            )
+        if len(member.parts) > 2:
+            continue  # deeper than one subfolder: not where the files belong
+        if info.file_size > _MAX_MEMBER_BYTES:
+            raise SourceError(
+                f"{archive}: member '{info.filename}' claims {info.file_size:,} bytes; "
+                "refusing to unpack it"
+            )
+        groups.setdefault(member.parent, {})[member.name] = info
+    present = {folder: set(infos) for folder, infos in groups.items()}
+    chosen = _choose(present, PurePosixPath("."), archive)
+    return {name: groups[chosen][name] for name in EXPECTED}
+
+
+def _choose(present: dict[K, set[str]], top: K, where: Path) -> K:
+    """The folder holding all nine files: the top one first, else exactly one subfolder."""
+    complete = [folder for folder, names in present.items() if len(names) == len(EXPECTED)]
+    if top in complete:
+        return top
+    if len(complete) == 1:
+        return complete[0]
+    if complete:
+        folders = ", ".join(str(f) for f in complete)
+        raise SourceError(f"{where}: the 9 files are in several subfolders ({folders}); keep one")
+    # Name what is missing from the folder that came closest, the top one on a tie.
+    best = max(present, key=lambda f: (len(present[f]), f == top), default=top)
+    missing = [n for n in EXPECTED if n not in present.get(best, set())]
+    inside = f" (in {best})" if best != top else ""
+    raise SourceError(f"{where}: missing {', '.join(missing)}{inside} {_WHERE}")
+
+
+def _install(staging: Path, work_dir: Path) -> None:
+    """Move the unpacked files into ``work_dir``: a rename of the whole folder if it is new.
+
+    An existing ``work_dir`` may hold other files, so each of the nine is replaced on its
+    own with ``os.replace``, which is atomic: a reader sees the old file or the new one,
+    never a partial one.
+    """
+    if not work_dir.exists():
+        staging.rename(work_dir)
+        return
+    for name in EXPECTED:
+        os.replace(staging / name, work_dir / name)
