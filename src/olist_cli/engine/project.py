@@ -1,0 +1,310 @@
+"""Discover the SQL project and read each file's refs, sources and config from its Jinja AST.
+
+Nothing is rendered or run here: the DAG and every model's settings come from the
+literal arguments of ``ref()``, ``source()`` and ``config()`` calls, so a project loads
+in milliseconds and a bad file is reported before any SQL runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, nodes
+
+from olist_cli.engine.generic import generic_test, identifier
+from olist_cli.engine.render import display_path, make_env, parse, raw_table
+from olist_cli.errors import ProjectError
+from olist_cli.settings import IDENTIFIER
+
+NOT_MODELS = ("tests", "macros")
+MATERIALIZATIONS = ("view", "table", "incremental")
+SEVERITIES = ("error", "warn")
+MODEL_KEYS = (
+    "materialized",
+    "unique_key",
+    "partition_by",
+    "cluster_by",
+    "incremental_key",
+    "lookback_days",
+    "description",
+    "columns",
+    "tests",
+    "tags",
+)
+TEST_KEYS = ("severity", "description", "tags")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    materialized: str
+    unique_key: tuple[str, ...] = ()
+    partition_by: str | None = None
+    cluster_by: tuple[str, ...] = ()
+    incremental_key: str | None = None
+    lookback_days: int | None = None  # None: the settings default
+    description: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)  # column -> description
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path
+    layer: str
+    config: ModelConfig
+    refs: tuple[str, ...]
+    sources: tuple[str, ...]  # raw table names
+    template_source: str
+
+
+@dataclass(frozen=True)
+class DataTest:
+    """A singular test file, or a generic test declared in a model's config.
+
+    Both are a Jinja template of a SELECT returning the failing rows.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    name: str
+    model: str | None  # the model it checks; a singular test: the first model it refs
+    kind: str  # a generic test kind, or "singular"
+    severity: str
+    description: str
+    template_source: str
+    path: Path  # the file that declares it
+    depends_on: tuple[str, ...]  # every model it refs
+    column: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Where it comes from, for error messages."""
+        where = display_path(self.path)
+        return where if self.kind == "singular" else f"{where} (test {self.name})"
+
+
+@dataclass(frozen=True)
+class Project:
+    sql_dir: Path
+    models: Mapping[str, Model]  # by name, in path order
+    tests: tuple[DataTest, ...]
+
+
+@dataclass
+class _Calls:
+    refs: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_calls(env: Environment, source: str, label: str) -> _Calls:
+    """The literal arguments of every ref/source/config call in one template."""
+    found = _Calls()
+    for call in parse(env, source, label).find_all(nodes.Call):
+        fn = call.node.name if isinstance(call.node, nodes.Name) else None
+        if fn not in ("ref", "source", "config"):
+            continue
+        where = f"{label}:{call.lineno}"
+        try:
+            if call.dyn_args or call.dyn_kwargs:
+                raise nodes.Impossible()
+            args = [a.as_const() for a in call.args]
+            kwargs = {k.key: k.value.as_const() for k in call.kwargs}
+        except nodes.Impossible:
+            raise ProjectError(
+                f"{where}: {fn}() arguments must be literals (quoted names, numbers, lists, "
+                "dicts), not variables or expressions"
+            ) from None
+        if fn == "ref":
+            if len(args) != 1 or kwargs or not isinstance(args[0], str):
+                raise ProjectError(f"{where}: write ref('model_name'), one quoted model name")
+            found.refs.append(args[0])
+        elif fn == "source":
+            if len(args) != 2 or kwargs:
+                raise ProjectError(f"{where}: write source('raw', 'orders')")
+            try:
+                found.sources.append(raw_table(*args))
+            except ValueError as exc:
+                raise ProjectError(f"{where}: {exc}") from None
+        else:
+            if args or found.config:
+                raise ProjectError(f"{where}: call config(key=value, ...) once, keywords only")
+            found.config = kwargs
+    return found
+
+
+def _tuple(value: Any, what: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"{what} must be a column name or a list of them")
+    return tuple(identifier(v, what) for v in items)
+
+
+def _optional(value: Any, what: str) -> str | None:
+    return None if value is None else identifier(value, what)
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{what} must be a list, got {value!r}")
+    return list(value)
+
+
+def _columns(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    columns = raw.get("columns") or {}
+    if not isinstance(columns, dict) or not all(isinstance(s, dict) for s in columns.values()):
+        raise ValueError("columns must be a dict: {column: {'description': ..., 'tests': [...]}}")
+    return {identifier(c, "a column"): spec for c, spec in columns.items()}
+
+
+def _test_spec(spec: Any) -> tuple[str, dict[str, Any]]:
+    """A bare name, or a one-key dict {name: {args}}."""
+    if isinstance(spec, str):
+        return spec, {}
+    if isinstance(spec, dict) and len(spec) == 1:
+        ((kind, args),) = spec.items()
+        if args is None or isinstance(args, dict):
+            return kind, dict(args or {})
+    raise ValueError(f"a test is a name or a one-key dict {{name: {{args}}}}, got {spec!r}")
+
+
+def _model_config(layer: str, raw: dict[str, Any]) -> ModelConfig:
+    unknown = sorted(set(raw) - set(MODEL_KEYS))
+    if unknown:
+        raise ValueError(f"unknown config key {', '.join(unknown)}; keys: {', '.join(MODEL_KEYS)}")
+    kind = raw.get("materialized", "view" if layer == "staging" else "table")
+    if kind not in MATERIALIZATIONS:
+        raise ValueError(f"materialized={kind!r}; use one of {', '.join(MATERIALIZATIONS)}")
+    config = ModelConfig(
+        materialized=kind,
+        unique_key=_tuple(raw.get("unique_key", []), "unique_key"),
+        partition_by=_optional(raw.get("partition_by"), "partition_by"),
+        cluster_by=_tuple(raw.get("cluster_by", []), "cluster_by"),
+        incremental_key=_optional(raw.get("incremental_key"), "incremental_key"),
+        lookback_days=raw.get("lookback_days"),
+        description=str(raw.get("description", "")),
+        columns={c: str(spec.get("description", "")) for c, spec in _columns(raw).items()},
+        tags=tuple(str(t) for t in _list(raw.get("tags"), "tags")),
+    )
+    if kind == "incremental" and not (config.unique_key and config.incremental_key):
+        raise ValueError("an incremental model needs unique_key and incremental_key in config()")
+    days = config.lookback_days
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
+        raise ValueError(f"lookback_days must be a whole number of days >= 0, got {days!r}")
+    return config
+
+
+def _generic_tests(env: Environment, model: Model, raw: dict[str, Any]) -> list[DataTest]:
+    declared = [(None, spec) for spec in _list(raw.get("tests"), "tests")]
+    for column, spec in _columns(raw).items():
+        declared += [(column, s) for s in _list(spec.get("tests"), f"columns.{column}.tests")]
+    tests = []
+    for column, spec in declared:
+        try:
+            kind, args = _test_spec(spec)
+            severity = args.pop("severity", "error")
+            if severity not in SEVERITIES:
+                raise ValueError(f"test {kind}: severity={severity!r}; use 'error' or 'warn'")
+            description = str(args.pop("description", ""))
+            name, template = generic_test(kind, model.name, column, args, args.pop("where", None))
+        except ValueError as exc:
+            raise ValueError(f"{f'columns.{column}' if column else 'tests'}: {exc}") from None
+        label = f"{display_path(model.path)} (test {name})"
+        refs = tuple(dict.fromkeys(_read_calls(env, template, label).refs))
+        tests.append(
+            DataTest(
+                name=name,
+                model=model.name,
+                kind=kind,
+                severity=severity,
+                description=description,
+                template_source=template,
+                path=model.path,
+                depends_on=refs,
+                column=column,
+                tags=model.config.tags,
+            )
+        )
+    return tests
+
+
+def _singular_test(env: Environment, path: Path) -> DataTest:
+    label = display_path(path)
+    source = path.read_text(encoding="utf-8")
+    calls = _read_calls(env, source, label)
+    config = calls.config
+    unknown = sorted(set(config) - set(TEST_KEYS))
+    severity = config.get("severity", "error")
+    tags = config.get("tags", [])
+    if unknown or severity not in SEVERITIES or not isinstance(tags, list):
+        raise ProjectError(
+            f"{label}: a test's config() takes severity='error'|'warn', description, tags=[...]"
+        )
+    refs = tuple(dict.fromkeys(calls.refs))
+    return DataTest(
+        name=path.stem,
+        model=refs[0] if refs else None,
+        kind="singular",
+        severity=severity,
+        description=str(config.get("description", "")),
+        template_source=source,
+        path=path,
+        depends_on=refs,
+        tags=tuple(str(t) for t in tags),
+    )
+
+
+def _model(env: Environment, path: Path) -> tuple[Model, list[DataTest]]:
+    label, layer = display_path(path), path.parent.name
+    for part, what in ((path.stem, "model file name"), (layer, "layer folder name")):
+        if not IDENTIFIER.match(part):
+            raise ProjectError(f"{label}: the {what} must be letters, digits and underscores")
+    source = path.read_text(encoding="utf-8")
+    calls = _read_calls(env, source, label)
+    try:
+        config = _model_config(layer, calls.config)
+        refs, sources = tuple(dict.fromkeys(calls.refs)), tuple(dict.fromkeys(calls.sources))
+        model = Model(path.stem, path, layer, config, refs, sources, source)
+        return model, _generic_tests(env, model, calls.config)
+    except ValueError as exc:
+        raise ProjectError(f"{label}: {exc}") from None
+
+
+def parse_project(sql_dir: Path) -> Project:
+    """Every model and test under ``sql_dir``; refs are not checked here (see graph.py)."""
+    if not sql_dir.is_dir():
+        raise ProjectError(f"SQL folder {sql_dir} does not exist; set OLIST_SQL_DIR")
+    env = make_env(sql_dir)
+    models: dict[str, Model] = {}
+    tests = [_singular_test(env, p) for p in sorted((sql_dir / "tests").glob("*.sql"))]
+    layers = [d for d in sorted(sql_dir.iterdir()) if d.is_dir() and d.name not in NOT_MODELS]
+    for path in (p for d in layers if not d.name.startswith(".") for p in sorted(d.glob("*.sql"))):
+        model, model_tests = _model(env, path)
+        if model.name in models:
+            first = display_path(models[model.name].path)
+            raise ProjectError(
+                f"model '{model.name}' is defined twice: {first} and {display_path(path)}; "
+                "rename one (model names are unique across layers)"
+            )
+        models[model.name] = model
+        tests += model_tests
+    return Project(sql_dir, models, _unique_names(tests))
+
+
+def _unique_names(tests: list[DataTest]) -> tuple[DataTest, ...]:
+    """Suffix repeated generated names (_2, _3, ...) in declaration order: deterministic."""
+    seen: dict[str, int] = {}
+    named = []
+    for test in tests:
+        count = seen[test.name] = seen.get(test.name, 0) + 1
+        if count > 1:
+            test = replace(test, name=f"{test.name}_{count}")
+        named.append(test)
+    return tuple(named)

@@ -1,0 +1,161 @@
+"""The Jinja environment that models and tests render in, and template errors as ProjectError.
+
+Globals: ``ref``, ``source``, ``config`` and the warehouse dialect's helpers and type
+names. Per render: ``this`` and ``is_incremental()``. Undefined names are errors
+(StrictUndefined), reported with the file and line they occur on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, nodes
+
+from olist_cli.dataset import BY_RAW_TABLE, SOURCE_FILES
+from olist_cli.errors import OlistError, ProjectError
+
+if TYPE_CHECKING:
+    from olist_cli.engine.project import DataTest, Model, Project
+    from olist_cli.settings import Settings
+    from olist_cli.warehouse.base import Dialect
+
+HELPERS = (
+    "surrogate_key",
+    "date_diff_days",
+    "to_date",
+    "safe_cast",
+    "date_spine",
+    "day_name",
+    "month_name",
+    "iso_day_of_week",
+)
+TYPES = (
+    "type_string",
+    "type_int",
+    "type_numeric",
+    "type_float",
+    "type_bool",
+    "type_date",
+    "type_timestamp",
+)
+SOURCE_KEYS = {f.key: f.raw_table for f in SOURCE_FILES} | {t: t for t in BY_RAW_TABLE}
+_UNDEFINED = re.compile(r"'(\w+)' is undefined")
+
+
+def display_path(path: Path) -> str:
+    """A path as a person would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def make_env(sql_dir: Path) -> Environment:
+    # The loader serves {% import %}/{% from %} of macro files; models are compiled from
+    # their source text so that errors carry the model's own path.
+    return Environment(loader=FileSystemLoader(sql_dir), undefined=StrictUndefined)
+
+
+def parse(env: Environment, source: str, label: str) -> nodes.Template:
+    try:
+        return env.parse(source, filename=label)
+    except TemplateError as exc:
+        raise template_error(exc, label) from None
+
+
+def raw_table(source_name: str, table: str) -> str:
+    """The raw table behind source('raw', <key or raw table name>); ValueError if none."""
+    if source_name != "raw" or table not in SOURCE_KEYS:
+        keys = ", ".join(f.key for f in SOURCE_FILES)
+        raise ValueError(
+            f"source({source_name!r}, {table!r}) is unknown; "
+            f"use source('raw', <key>) with a key in: {keys}"
+        )
+    return SOURCE_KEYS[table]
+
+
+def template_error(exc: BaseException, label: str, names: tuple[str, ...] = ()) -> ProjectError:
+    """One line: file, line if known, what went wrong and, when obvious, the fix."""
+    line = getattr(exc, "lineno", None)
+    if line is None:  # a runtime error: Jinja rewrote the traceback to template lines
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == label]
+        line = frames[-1].lineno if frames else None
+    if isinstance(exc, TemplateError | OlistError):
+        message = str(exc.message if isinstance(exc, TemplateError) else exc)
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    undefined = _UNDEFINED.search(message)
+    if undefined and names:
+        close = difflib.get_close_matches(undefined.group(1), names, n=1)
+        message += (
+            f"; did you mean '{close[0]}'?" if close else "; is a variable or helper misspelt?"
+        )
+    return ProjectError(f"{label}:{line}: {message}" if line else f"{label}: {message}")
+
+
+class Renderer:
+    """Renders the project's templates for one warehouse: its relations and dialect."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        project: Project,
+        relation: Callable[[str, str], str],
+        dialect: Dialect,
+    ) -> None:
+        self.settings = settings
+        self.project = project
+        self.relation = relation
+        self.env = make_env(project.sql_dir)
+        self.env.globals.update(
+            ref=self.ref,
+            source=self.source,
+            config=lambda *args, **kwargs: "",  # read from the AST at load; renders as nothing
+            **{name: getattr(dialect, name) for name in (*HELPERS, *TYPES)},
+        )
+        self._names = (*self.env.globals, "this", "is_incremental")
+        self._compiled: dict[str, Template] = {}
+
+    def ref(self, name: str) -> str:
+        model = self.project.models.get(name)
+        if model is None:
+            raise ProjectError(f"ref('{name}') names no model")
+        return self.relation(self.settings.layer_schema(model.layer), name)
+
+    def source(self, source_name: str, table: str) -> str:
+        try:
+            return self.relation(self.settings.raw_dataset, raw_table(source_name, table))
+        except ValueError as exc:
+            raise ProjectError(str(exc)) from None
+
+    def render(self, source: str, label: str, **context: Any) -> str:
+        """Render one template; its SQL comes back without a trailing semicolon."""
+        try:
+            template = self._compiled.get(label)
+            if template is None:
+                code = self.env.compile(source, name=label, filename=label)
+                template = self.env.template_class.from_code(
+                    self.env, code, self.env.make_globals(None)
+                )
+                self._compiled[label] = template
+            sql = template.render(**context)
+        except Exception as exc:  # any failure inside a template is the template's fault
+            raise template_error(exc, label, self._names) from None
+        return sql.strip().rstrip(";").rstrip()
+
+    def render_model(self, model: Model, *, incremental: bool) -> str:
+        this = self.relation(self.settings.layer_schema(model.layer), model.name)
+        return self.render(
+            model.template_source,
+            display_path(model.path),
+            this=this,
+            is_incremental=lambda: incremental,
+        )
+
+    def render_test(self, test: DataTest) -> str:
+        return self.render(test.template_source, test.label, is_incremental=lambda: False)
