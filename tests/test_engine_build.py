@@ -1,0 +1,301 @@
+"""Building models on a real DuckDB file: materializations, incremental MERGE, failures,
+selection and concurrency. Raw rows are hand-made (tests/fixtures/engine/shop/raw.sql).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from olist_cli.engine import ModelResult, Project, build, load_project, render_model
+from olist_cli.errors import ProjectError
+from olist_cli.settings import Settings
+from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+SHOP = Path(__file__).parent / "fixtures" / "engine" / "shop"
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def settings_for(tmp_path: Path, threads: int = 4) -> Settings:
+    return Settings(
+        _env_file=None,
+        sql_dir=tmp_path / "sql",
+        duckdb_path=tmp_path / "w.duckdb",
+        raw_dataset="raw",
+        target_schema="t",
+        threads=threads,
+    )
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Iterator[DuckDBWarehouse]:
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    yield warehouse
+    warehouse.close()
+
+
+@pytest.fixture
+def shop(tmp_path: Path, wh: DuckDBWarehouse) -> tuple[Settings, Project]:
+    shutil.copytree(SHOP, tmp_path / "sql")
+    wh.con.execute((SHOP / "raw.sql").read_text())
+    settings = settings_for(tmp_path)
+    return settings, load_project(settings, wh.dialect)
+
+
+def write(tmp_path: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = tmp_path / "sql" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def by_name(results: list[ModelResult]) -> dict[str, ModelResult]:
+    return {r.name: r for r in results}
+
+
+def table_type(wh: DuckDBWarehouse, schema: str, name: str) -> str | None:
+    rows = wh.query(
+        "select table_type from information_schema.tables "
+        "where table_schema = ? and table_name = ?",
+        [schema, name],
+    )
+    return rows[0][0] if rows else None
+
+
+def orders(wh: DuckDBWarehouse) -> dict[str, tuple[object, ...]]:
+    rows = wh.query('select order_id, order_status, updated_at from "t_warehouse"."fact_orders"')
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_first_build_makes_views_tables_and_the_incremental_table(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> None:
+    settings, project = shop
+    results = build(settings, wh, project)
+    assert [r.name for r in results] == [
+        "stg_customers",
+        "stg_orders",
+        "dim_customer",
+        "fact_orders",
+    ]
+    assert all(r.status == "success" for r in results), results
+    got = by_name(results)
+    assert (got["stg_orders"].materialization, got["stg_orders"].rows) == ("view", None)
+    assert table_type(wh, "t_staging", "stg_orders") == "VIEW"
+    assert table_type(wh, "t_warehouse", "dim_customer") == "BASE TABLE"
+    assert got["dim_customer"].rows == 2 and got["fact_orders"].rows == 3
+    assert got["fact_orders"].message == "table created, 3 rows"
+    # The macro imported from sql/macros ran; the dialect's surrogate key is a BIGINT.
+    states = wh.query('select customer_state from "t_warehouse"."dim_customer" order by 1')
+    assert states == [("RJ",), ("SP",)]
+    assert dict(wh.columns("t_warehouse", "dim_customer"))["customer_key"] == "BIGINT"
+
+
+def test_incremental_merges_only_rows_inside_the_lookback_window(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> None:
+    settings, project = shop
+    build(settings, wh, project)  # watermark: o3's updated_at 2018-01-20 10:00; lookback 3 days
+    wh.execute(
+        "update raw.orders_raw set order_status = 'delivered', "
+        "order_delivered_customer_date = '2018-01-22 09:00:00' where order_id = 'o3'"
+    )
+    wh.execute(
+        "insert into raw.orders_raw values "
+        "('o4', 'c2', 'shipped', '2018-01-21 08:00:00', null), "  # new
+        "('o5', 'c2', 'shipped', '2018-01-18 08:00:00', null), "  # late, inside the window
+        "('o6', 'c2', 'shipped', '2018-01-16 08:00:00', null)"  # late, outside it
+    )
+    # o2 changes without its incremental key moving (no new event time): outside the window.
+    wh.execute("update raw.orders_raw set order_status = 'canceled' where order_id = 'o2'")
+
+    fact = by_name(build(settings, wh, project))["fact_orders"]
+
+    assert fact.status == "success" and fact.rows == 3  # o3, o4, o5: cutoff 2018-01-17 10:00
+    assert fact.message.startswith("merged 3 rows (updated_at >= cast('2018-01-17 10:00:00'")
+    got = orders(wh)
+    assert set(got) == {"o1", "o2", "o3", "o4", "o5"}
+    assert got["o3"][0] == "delivered" and got["o4"][0] == got["o5"][0] == "shipped"
+    # Documented limit: a row whose incremental_key is older than the cutoff (o6 arriving
+    # very late, o2 changing without a new event time) waits for a full refresh.
+    assert got["o2"][0] == "shipped"
+
+    refreshed = by_name(build(settings, wh, project, select="fact_orders", full_refresh=True))
+    assert refreshed["fact_orders"].message == "full refresh, 6 rows"
+    got = orders(wh)
+    assert got["o2"][0] == "canceled" and "o6" in got
+
+
+def test_incremental_rerun_on_the_same_data_equals_a_full_refresh(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> None:
+    settings, project = shop
+    build(settings, wh, project)
+    wh.execute(
+        "insert into raw.orders_raw values ('o5', 'c1', 'shipped', '2018-01-19 08:00:00', null)"
+    )
+    build(settings, wh, project)
+    build(settings, wh, project)
+    merged = sorted(wh.query('select * from "t_warehouse"."fact_orders"'))
+    build(settings, wh, project, full_refresh=True)
+    assert sorted(wh.query('select * from "t_warehouse"."fact_orders"')) == merged
+
+
+def test_is_incremental_and_this_render_only_when_the_table_exists(
+    tmp_path: Path, wh: DuckDBWarehouse
+) -> None:
+    write(
+        tmp_path,
+        {
+            "warehouse/inc.sql": (
+                "{{ config(materialized='incremental', unique_key='id', incremental_key='ts') }}\n"
+                "select 1 as id, timestamp '2018-01-01' as ts\n"
+                "{% if is_incremental() %}where ts > (select max(ts) from {{ this }}){% endif %}"
+            )
+        },
+    )
+    settings = settings_for(tmp_path)
+    project = load_project(settings, wh.dialect)
+    assert "max(ts)" not in render_model(settings, wh, project, "inc")
+    assert build(settings, wh, project)[0].status == "success"
+    assert 'from "t_warehouse"."inc")' in render_model(settings, wh, project, "inc")
+    assert "max(ts)" not in render_model(settings, wh, project, "inc", full_refresh=True)
+
+
+def test_incremental_key_must_be_a_date_or_timestamp(tmp_path: Path, wh: DuckDBWarehouse) -> None:
+    write(
+        tmp_path,
+        {
+            "warehouse/inc.sql": "{{ config(materialized='incremental', unique_key='id',"
+            " incremental_key='id') }}select 1 as id"
+        },
+    )
+    settings = settings_for(tmp_path)
+    project = load_project(settings, wh.dialect)
+    build(settings, wh, project)
+    result = build(settings, wh, project)[0]
+    assert result.status == "error"
+    assert result.message == "incremental_key id must be a date or timestamp, got 1"
+
+
+FAILING = {
+    "staging/base.sql": "select 1 as id",
+    "warehouse/bad.sql": "select no_such_column from {{ ref('base') }}",
+    "warehouse/child.sql": "select * from {{ ref('bad') }}",
+    "warehouse/grandchild.sql": "select * from {{ ref('child') }} join {{ ref('base') }} using(id)",
+    "warehouse/sibling.sql": "select * from {{ ref('base') }}",
+}
+
+
+def test_descendants_of_a_failed_model_are_skipped_and_never_built(
+    tmp_path: Path, wh: DuckDBWarehouse
+) -> None:
+    write(tmp_path, FAILING)
+    settings = settings_for(tmp_path)
+    events: list[ModelResult] = []
+    results = build(settings, wh, load_project(settings, wh.dialect), on_event=events.append)
+
+    got = by_name(results)
+    assert got["bad"].status == "error" and "no_such_column" in got["bad"].message
+    assert got["child"].status == "skipped"
+    assert got["child"].message == "skipped: upstream bad failed"
+    assert got["grandchild"].message == "skipped: upstream bad failed"
+    assert got["base"].status == got["sibling"].status == "success"
+    assert table_type(wh, "t_warehouse", "sibling") == "BASE TABLE"
+    for name in ("bad", "child", "grandchild"):
+        assert not wh.table_exists("t_warehouse", name)
+    assert sorted(e.name for e in events) == sorted(got)  # one event per model, skips too
+
+
+def test_a_template_error_fails_only_that_model(tmp_path: Path, wh: DuckDBWarehouse) -> None:
+    write(tmp_path, {"warehouse/ok.sql": "select 1 as id", "warehouse/x.sql": "select\n{{ nope }}"})
+    settings = settings_for(tmp_path)
+    got = by_name(build(settings, wh, load_project(settings)))  # no dialect: not pre-rendered
+    assert got["ok"].status == "success"
+    assert got["x"].status == "error"
+    assert (
+        got["x"].message
+        == "sql/warehouse/x.sql:2: 'nope' is undefined; is a variable or helper misspelt?"
+    )
+
+
+def test_select_builds_only_the_selected_models(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> None:
+    settings, project = shop
+    results = build(settings, wh, project, select="+dim_customer")
+    assert [r.name for r in results] == ["stg_customers", "dim_customer"]
+    assert not wh.table_exists("t_warehouse", "fact_orders")
+    assert not wh.table_exists("t_staging", "stg_orders")
+    with pytest.raises(ProjectError, match="did you mean 'fact_orders'"):
+        build(settings, wh, project, select="fact_order")
+
+
+class SpyWarehouse(DuckDBWarehouse):
+    """Records how many tables are being created at once, and when each ran."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.lock = threading.Lock()
+        self.active = self.peak = 0
+        self.spans: dict[str, tuple[float, float]] = {}
+
+    def create_table_as(
+        self,
+        schema: str,
+        name: str,
+        select_sql: str,
+        *,
+        partition_by: str | None = None,
+        cluster_by: Sequence[str] = (),
+    ) -> int:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        start = time.perf_counter()
+        try:
+            time.sleep(0.02)  # long enough for the pool to start the other ready models
+            return super().create_table_as(
+                schema, name, select_sql, partition_by=partition_by, cluster_by=cluster_by
+            )
+        finally:
+            with self.lock:
+                self.active -= 1
+                self.spans[name] = (start, time.perf_counter())
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_independent_models_build_concurrently_and_correctly(tmp_path: Path, threads: int) -> None:
+    parts = {
+        f"warehouse/part_{i}.sql": f"select range as n, {i} as part from range({1000 * (i + 1)})"
+        for i in range(8)
+    }
+    union = " union all ".join(f"select * from {{{{ ref('part_{i}') }}}}" for i in range(8))
+    write(
+        tmp_path,
+        {
+            **parts,
+            "warehouse/total.sql": f"select part, count(*) as n from ({union}) group by part",
+        },
+    )
+    settings = settings_for(tmp_path, threads=threads)
+    spy = SpyWarehouse(tmp_path / "w.duckdb")
+    try:
+        results = build(settings, spy, load_project(settings, spy.dialect))
+        assert all(r.status == "success" for r in results), results
+        assert spy.peak == threads if threads == 1 else spy.peak > 1
+        assert spy.query('select sum(n) from "t_warehouse"."total"') == [(36000,)]
+        assert spy.query('select n from "t_warehouse"."total" where part = 7') == [(8000,)]
+        last_part_done = max(end for name, (_, end) in spy.spans.items() if name != "total")
+        assert spy.spans["total"][0] >= last_part_done  # never before all its refs
+    finally:
+        spy.close()
