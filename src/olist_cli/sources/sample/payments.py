@@ -1,0 +1,100 @@
+"""Payments: one or more rows per order that add up to its items' price plus freight.
+
+Rows after the first are vouchers. Apart from the quirk orders whose total is off by more
+than 1 BRL (interest, in the real data), the rows of an order with items sum to its
+items' price + freight to the cent. Like items, payments are fixed at purchase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from olist_cli.sources.sample.items import Items
+from olist_cli.sources.sample.orders import (
+    CREDIT_CARD,
+    DELIVERED,
+    NOT_DEFINED,
+    VOUCHER,
+    Orders,
+)
+
+# Share of credit-card rows by number of installments (other methods pay in 1).
+CREDIT_CARD_INSTALLMENTS = {
+    1: 33.1, 2: 16.2, 3: 13.7, 4: 9.2, 5: 6.8, 6: 5.1, 7: 2.1, 8: 5.5, 9: 0.8, 10: 6.9,
+    11: 0.03, 12: 0.18, 13: 0.02, 14: 0.02, 15: 0.1, 16: 0.01, 17: 0.01, 18: 0.03, 20: 0.02,
+    21: 0.005, 24: 0.02,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Payments:
+    order: np.ndarray  # index of the row's order in the chunk
+    seq: np.ndarray  # payment_sequential
+    method: np.ndarray  # index into PAYMENT_TYPES
+    installments: np.ndarray
+    value_cents: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+def _pick(pool: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.choice(pool, size=min(k, len(pool)), replace=False)
+
+
+def make_payments(
+    orders: Orders, items: Items, quirks: dict[str, int], rng: np.random.Generator
+) -> Payments:
+    n = len(orders)
+    item_sum = np.bincount(items.order, items.price_cents + items.freight_cents, minlength=n)
+    total = np.round(item_sum).astype(np.int64)
+    has_items = np.bincount(items.order, minlength=n) > 0
+    # An order without items was still paid for before it was canceled.
+    unpaid_value = np.round(rng.lognormal(np.log(100.0), 0.8, n) * 100).astype(np.int64)
+    total[~has_items] = unpaid_value[~has_items]
+
+    rows = orders.pay_rows.copy()
+    normal = np.flatnonzero(has_items & (orders.fate == DELIVERED))
+    off = _pick(normal, quirks["payment_mismatch"], rng)
+    interest = np.round(total[off] * rng.uniform(0.03, 0.2, len(off))).astype(np.int64)
+    total[off] += np.maximum(101, interest)
+    rows[_pick(np.setdiff1d(normal, off), quirks["no_payment"], rng)] = 0
+    undefined = _pick(np.flatnonzero(~has_items), quirks["not_defined"], rng)
+    rows[undefined] = 1
+
+    order = np.repeat(np.arange(n), rows)
+    first_row = np.cumsum(rows) - rows
+    seq = np.arange(len(order)) - first_row[order] + 1
+    first = seq == 1
+    method = np.where(first, orders.pay_method[order], VOUCHER)
+
+    # Split each total at random; the first row takes what the others leave.
+    weight = rng.random(len(order)) + 0.05
+    share = weight / np.bincount(order, weight, minlength=n)[order]
+    value = (total[order] * share).astype(np.int64)
+    value[first] = 0
+    value[first] = (total - np.bincount(order, value, minlength=n).astype(np.int64))[order[first]]
+
+    table = np.array(list(CREDIT_CARD_INSTALLMENTS))
+    p = np.array(list(CREDIT_CARD_INSTALLMENTS.values()))
+    installments = np.where(
+        method == CREDIT_CARD, table[rng.choice(len(table), size=len(order), p=p / p.sum())], 1
+    )
+
+    # Row quirks: 'not_defined' rows of 0.00; vouchers of 0.00 (their share moved to the
+    # first row); an order's only row numbered 2; credit cards in 0 installments.
+    undefined_rows = first_row[undefined]
+    method[undefined_rows] = NOT_DEFINED
+    value[undefined_rows] = 0
+    installments[undefined_rows] = 1
+    multi = np.flatnonzero(rows >= 2)
+    zeroed = first_row[_pick(multi, quirks["zero_voucher"], rng)]
+    value[zeroed] += value[zeroed + 1]
+    value[zeroed + 1] = 0
+    single = np.setdiff1d(np.flatnonzero(rows == 1), undefined)
+    seq[first_row[_pick(single, quirks["single_row_sequential_2"], rng)]] = 2
+    cards = np.flatnonzero(method == CREDIT_CARD)
+    installments[_pick(cards, quirks["credit_card_0_installments"], rng)] = 0
+    return Payments(order, seq, method, installments, value)
