@@ -1,0 +1,731 @@
+"""The sample generator: real files on disk, read back with the csv module.
+
+Three generated worlds are shared per module to keep the suite fast: scale 0.01 and 0.05
+(every quirk must show up, at least once), and scale 1 (counts and distributions against
+the real data's figures, each with its tolerance stated next to the check).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from olist_cli.dataset import (
+    CUSTOMERS,
+    GEOLOCATION,
+    ORDER_ITEMS,
+    ORDERS,
+    PAYMENTS,
+    PRODUCTS,
+    REVIEWS,
+    SELLERS,
+    SOURCE_FILES,
+    TRANSLATION,
+    ColumnType,
+    SourceFile,
+)
+from olist_cli.errors import UsageError
+from olist_cli.sources.sample import DATA_END_DAY, generate_sample
+from olist_cli.sources.sample.places import CITIES, accented
+from olist_cli.sources.sample.writer import AtomicFiles
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_TRANSLATION = REPO.parent / "shared" / "data" / TRANSLATION.file_name
+PACKAGED_TRANSLATION = REPO / "src" / "olist_cli" / "sources" / "data" / TRANSLATION.file_name
+TS = "%Y-%m-%d %H:%M:%S"
+STATUS_RANK = {
+    s: i
+    for i, s in enumerate(
+        ["created", "approved", "processing", "invoiced", "shipped", "delivered", "canceled"]
+    )
+} | {"unavailable": 6}
+ORDER_DATES = (
+    "order_approved_at",
+    "order_delivered_carrier_date",
+    "order_delivered_customer_date",
+)
+
+Rows = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Sample:
+    folder: Path
+    tables: dict[str, Rows]
+    geolocation_rows: int
+
+    def __getitem__(self, key: str) -> Rows:
+        return self.tables[key]
+
+
+def read(path: Path) -> Rows:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def read_all(folder: Path) -> dict[str, Rows]:
+    return {f.key: read(folder / f.file_name) for f in SOURCE_FILES if f is not TRANSLATION}
+
+
+def ts(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, TS)
+
+
+def md5s(folder: Path) -> dict[str, str]:
+    return {
+        f.file_name: hashlib.md5((folder / f.file_name).read_bytes()).hexdigest()
+        for f in SOURCE_FILES
+    }
+
+
+def by(rows: Rows, key: str) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        out[row[key]].append(row)
+    return out
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(0.01, None), (0.05, None), (0.05, 1_500)],
+    ids=["scale0.01", "scale0.05", "scale0.05-in-chunks-of-1500"],
+)
+def small(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    """A small world: every quirk must be in it, also when made in several chunks."""
+    scale, chunk = request.param
+    folder = tmp_path_factory.mktemp(f"sample{scale}")
+    with pytest.MonkeyPatch.context() as patch:
+        if chunk:
+            patch.setattr("olist_cli.sources.sample.scaling.CHUNK_ORDERS", chunk)
+        generate_sample(folder, scale=scale, seed=7, progress=False)
+    tables = read_all(folder)
+    return Sample(folder, tables, len(tables["geolocation"]))
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    """Scale 1, the size of the real data (geolocation is counted, not parsed)."""
+    folder = tmp_path_factory.mktemp("sample1")
+    generate_sample(folder, scale=1, seed=42, progress=False)
+    tables = {
+        f.key: read(folder / f.file_name)
+        for f in SOURCE_FILES
+        if f not in (TRANSLATION, GEOLOCATION)
+    }
+    geo_lines = (folder / GEOLOCATION.file_name).read_bytes().count(b"\n") - 1
+    return Sample(folder, tables, geo_lines)
+
+
+# -- files and bytes --------------------------------------------------------------------
+
+
+def _expected_line(values: list[str], source: SourceFile) -> str:
+    """A row as the real files write it (the rule the generator must follow)."""
+    out = []
+    for value, column in zip(values, source.columns, strict=True):
+        textual = column.type in (ColumnType.STRING, ColumnType.TIMESTAMP)
+        if textual and value and (value[0].isdigit() or any(c in value for c in ',"\n\r')):
+            value = '"' + value.replace('"', '""') + '"'
+        out.append(value)
+    return ",".join(out) + "\n"
+
+
+def test_returns_the_nine_paths_with_exact_names(tmp_path: Path) -> None:
+    paths = generate_sample(tmp_path / "new" / "raw", scale=0.001, progress=False)
+    assert paths == [tmp_path / "new" / "raw" / f.file_name for f in SOURCE_FILES]
+    assert sorted(p.name for p in (tmp_path / "new" / "raw").iterdir()) == sorted(
+        f.file_name for f in SOURCE_FILES
+    )
+
+
+@pytest.mark.parametrize(
+    "source", [f for f in SOURCE_FILES if f is not TRANSLATION], ids=lambda f: f.key
+)
+def test_bytes_follow_the_real_quoting_rules(small: Sample, source: SourceFile) -> None:
+    raw = (small.folder / source.file_name).read_bytes()
+    assert b"\r" not in raw
+    assert raw.endswith(b"\n")
+    header = ",".join(f'"{c}"' for c in source.column_names) + "\n"
+    assert raw.startswith(header.encode())
+    # Re-writing every parsed row with the rule must give back the file, byte for byte.
+    text = raw.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert rows
+    assert header + "".join(_expected_line(r, source) for r in rows) == text
+
+
+def test_raw_lines_quote_ids_starting_with_a_digit_and_leave_numbers_bare(
+    small: Sample,
+) -> None:
+    folder = small.folder
+    lines = (folder / PAYMENTS.file_name).read_text(encoding="utf-8").splitlines()[1:]
+    pattern = re.compile(r'^("\d[0-9a-f]{31}"|[a-f][0-9a-f]{31}),\d+,[a-z_]+,\d+,\d+\.\d\d$')
+    assert all(pattern.match(line) for line in lines), [x for x in lines if not pattern.match(x)]
+    assert any(line.startswith('"') for line in lines)
+    assert any(not line.startswith('"') for line in lines)
+    customers = (folder / CUSTOMERS.file_name).read_text(encoding="utf-8").splitlines()[1:]
+    assert all(re.search(r',"\d{5}",[^,]+,[A-Z]{2}$', line) for line in customers)
+
+
+def test_translation_file_is_the_packaged_copy_byte_for_byte(small: Sample) -> None:
+    written = (small.folder / TRANSLATION.file_name).read_bytes()
+    assert written == PACKAGED_TRANSLATION.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbfproduct_category_name,")
+    assert b"\r\n" in written and not written.endswith(b"\n")
+    assert written.count(b"\r\n") == 71  # header + 71 rows, the last without a newline
+
+
+def test_packaged_translation_is_the_shared_original() -> None:
+    if not SHARED_TRANSLATION.exists():
+        pytest.skip(f"{SHARED_TRANSLATION} not present")
+    assert PACKAGED_TRANSLATION.read_bytes() == SHARED_TRANSLATION.read_bytes()
+
+
+def test_value_formats(small: Sample) -> None:
+    hex32 = re.compile(r"^[0-9a-f]{32}$")
+    stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+    money = re.compile(r"^\d+\.\d\d$")
+    for o in small["orders"]:
+        assert hex32.match(o["order_id"]) and hex32.match(o["customer_id"])
+        assert stamp.match(o["order_purchase_timestamp"])
+        assert o["order_estimated_delivery_date"].endswith(" 00:00:00")
+        assert all(o[c] == "" or stamp.match(o[c]) for c in ORDER_DATES)
+    for r in small["reviews"]:
+        assert hex32.match(r["review_id"]) and r["review_creation_date"].endswith(" 00:00:00")
+    for i in small["order_items"]:
+        assert money.match(i["price"]) and money.match(i["freight_value"])
+    for c in small["customers"]:
+        assert re.match(r"^\d{5}$", c["customer_zip_code_prefix"]) and hex32.match(
+            c["customer_unique_id"]
+        )
+    numeric = [c.name for c in PRODUCTS.columns if c.type is ColumnType.INT64]
+    for p in small["products"]:
+        assert all(p[c] == "" or p[c].isdigit() for c in numeric)
+
+
+# -- referential consistency ------------------------------------------------------------
+
+
+def test_every_reference_resolves(small: Sample) -> None:
+    orders = {o["order_id"] for o in small["orders"]}
+    assert len(orders) == len(small["orders"])
+    customers = [c["customer_id"] for c in small["customers"]]
+    assert len(customers) == len(set(customers)) == len(orders)
+    assert set(customers) == {o["customer_id"] for o in small["orders"]}
+    products = {p["product_id"] for p in small["products"]}
+    sellers = {s["seller_id"] for s in small["sellers"]}
+    assert len(products) == len(small["products"]) and len(sellers) == len(small["sellers"])
+    for i in small["order_items"]:
+        assert i["order_id"] in orders and i["product_id"] in products and i["seller_id"] in sellers
+    assert all(p["order_id"] in orders for p in small["payments"])
+    assert all(r["order_id"] in orders for r in small["reviews"])
+    geo = {g["geolocation_zip_code_prefix"] for g in small["geolocation"]}
+    assert {c["customer_zip_code_prefix"] for c in small["customers"]} <= geo
+    assert {s["seller_zip_code_prefix"] for s in small["sellers"]} <= geo
+
+
+# -- quirks (each at least once at scale 0.01 and 0.05) ------------------------------------
+
+
+def test_all_eight_statuses_with_their_null_dates(small: Sample) -> None:
+    orders = small["orders"]
+    statuses = Counter(o["order_status"] for o in orders)
+    assert set(statuses) == set(STATUS_RANK)
+    for o in orders:
+        status = o["order_status"]
+        if status in ("created", "approved", "processing", "invoiced", "canceled", "unavailable"):
+            assert o["order_delivered_carrier_date"] == ""
+            assert o["order_delivered_customer_date"] == ""
+        if status == "created":
+            assert o["order_approved_at"] == ""
+        if status == "shipped":
+            assert o["order_delivered_carrier_date"] and not o["order_delivered_customer_date"]
+    delivered = [o for o in orders if o["order_status"] == "delivered"]
+    assert any(o["order_delivered_customer_date"] == "" for o in delivered)
+    assert any(o["order_approved_at"] == "" for o in delivered)
+    assert any(o["order_approved_at"] == "" for o in orders if o["order_status"] == "canceled")
+
+
+def test_out_of_order_dates(small: Sample) -> None:
+    done = [o for o in small["orders"] if o["order_delivered_customer_date"]]
+    before_approval = [
+        o
+        for o in done
+        if o["order_approved_at"] and o["order_delivered_customer_date"] < o["order_approved_at"]
+    ]
+    before_carrier = [
+        o
+        for o in done
+        if o["order_delivered_carrier_date"]
+        and o["order_delivered_customer_date"] < o["order_delivered_carrier_date"]
+    ]
+    assert before_approval and before_carrier
+
+
+def test_item_quirks(small: Sample) -> None:
+    with_items = {i["order_id"] for i in small["order_items"]}
+    assert any(o["order_id"] not in with_items for o in small["orders"])
+    assert any(i["freight_value"] == "0.00" for i in small["order_items"])
+
+
+def test_payment_quirks(small: Sample) -> None:
+    pays = small["payments"]
+    per_order = by(pays, "order_id")
+    assert sum(o["order_id"] not in per_order for o in small["orders"]) == 1
+    multi = [rows for rows in per_order.values() if len(rows) > 1]
+    assert any({r["payment_type"] for r in rows} == {"credit_card", "voucher"} for rows in multi)
+    assert any(r["payment_type"] == "not_defined" and r["payment_value"] == "0.00" for r in pays)
+    assert any(r["payment_type"] == "voucher" and r["payment_value"] == "0.00" for r in pays)
+    assert any(
+        r["payment_type"] == "credit_card" and r["payment_installments"] == "0" for r in pays
+    )
+    assert any(
+        len(rows) == 1 and rows[0]["payment_sequential"] == "2" for rows in per_order.values()
+    )
+    assert all(r["payment_installments"] == "1" for r in pays if r["payment_type"] != "credit_card")
+
+
+def test_payments_match_items_except_a_few(small: Sample) -> None:
+    item_total: dict[str, float] = defaultdict(float)
+    for i in small["order_items"]:
+        item_total[i["order_id"]] += float(i["price"]) + float(i["freight_value"])
+    paid: dict[str, float] = defaultdict(float)
+    for p in small["payments"]:
+        paid[p["order_id"]] += float(p["payment_value"])
+    diffs = [abs(item_total[o] - paid[o]) for o in item_total if o in paid]
+    off = sum(d > 1 for d in diffs)
+    assert off >= 1
+    assert all(d <= 0.01 + 1e-9 or d > 1 for d in diffs)
+    assert off / len(diffs) < 0.01  # 0.25% in the real data
+
+
+def test_review_quirks(small: Sample) -> None:
+    reviews = small["reviews"]
+    per_order = Counter(r["order_id"] for r in reviews)
+    assert any(o["order_id"] not in per_order for o in small["orders"])
+    assert 2 in per_order.values() and 3 in per_order.values()
+    orders_per_id = {k: {r["order_id"] for r in v} for k, v in by(reviews, "review_id").items()}
+    assert any(len(v) > 1 for v in orders_per_id.values())
+    messages = [r["review_comment_message"] for r in reviews]
+    assert any("\n" in m for m in messages)
+    assert any("," in m for m in messages)
+    assert any('"' in m for m in messages)
+    assert any(m == "" for m in messages) and any(r["review_comment_title"] == "" for r in reviews)
+    assert any(c in "".join(messages) for c in "ãçéó")
+
+
+def test_product_quirks(small: Sample) -> None:
+    products = small["products"]
+    no_category = [p for p in products if p["product_category_name"] == ""]
+    assert no_category
+    assert all(
+        p["product_name_lenght"] == p["product_description_lenght"] == p["product_photos_qty"] == ""
+        for p in no_category
+    )
+    assert sum(all(v == "" for k, v in p.items() if k != "product_id") for p in products) == 1
+    assert any(p["product_category_name"] and p["product_weight_g"] == "" for p in products)
+    assert any(p["product_weight_g"] == "0" for p in products)
+    categories = {p["product_category_name"] for p in products}
+    assert {"pc_gamer", "portateis_cozinha_e_preparadores_de_alimentos"} <= categories
+
+
+def test_seller_quirks(small: Sample) -> None:
+    sellers = small["sellers"]
+    cities = [s["seller_city"] for s in sellers]
+    known = {c.name for c in CITIES}
+    assert any(c != accented(c) for c in known)
+    assert any(c in {accented(k) for k in known} - known for c in cities)  # accents
+    assert any(re.search(r" - [a-z]{2}$", c) for c in cities)
+    assert any("@" in c for c in cities)
+    assert any(c.isdigit() for c in cities)
+    assert any(c[:-1] in known for c in cities if c not in known)  # a typo: one letter more
+    geo_state = {
+        g["geolocation_zip_code_prefix"]: g["geolocation_state"] for g in small["geolocation"]
+    }
+    assert any(s["seller_state"] != geo_state[s["seller_zip_code_prefix"]] for s in sellers)
+    assert any(n > 1 for n in Counter(s["seller_zip_code_prefix"] for s in sellers).values())
+
+
+def test_geolocation_quirks(small: Sample) -> None:
+    geo = small["geolocation"]
+    rows = [tuple(g.values()) for g in geo]
+    duplicates = len(rows) - len(set(rows))
+    assert 0.22 <= duplicates / len(rows) <= 0.30  # ≈26% in the real data
+    cities = {(g["geolocation_zip_code_prefix"], g["geolocation_city"]) for g in geo}
+    per_prefix = Counter(prefix for prefix, _ in cities)
+    assert any(n > 1 for n in per_prefix.values())  # 'sao paulo' and 'são paulo'
+    assert any(n > 1 for n in Counter(g["geolocation_zip_code_prefix"] for g in geo).values())
+
+
+def test_repeat_buyers(small: Sample) -> None:
+    times = Counter(Counter(c["customer_unique_id"] for c in small["customers"]).values())
+    assert times[1] > 0 and times[2] > 0 and any(k >= 3 for k in times)
+
+
+# -- scale 1: counts and distributions against the real data ------------------------------
+
+
+def test_scale_one_row_counts(full: Sample) -> None:
+    assert len(full["orders"]) == len(full["customers"]) == 99_441
+    assert len(full["products"]) == 32_951
+    assert len(full["sellers"]) == 3_095
+    assert full.geolocation_rows == 1_000_163
+    assert abs(len(full["order_items"]) - 112_650) / 112_650 < 0.01
+    assert abs(len(full["payments"]) - 103_886) / 103_886 < 0.01
+    assert abs(len(full["reviews"]) - 99_224) / 99_224 < 0.005
+
+
+def test_scale_one_quirk_counts(full: Sample) -> None:
+    orders = full["orders"]
+    statuses = Counter(o["order_status"] for o in orders)
+    real = {"delivered": 96_478, "shipped": 1_107, "canceled": 625, "unavailable": 609,
+            "invoiced": 314, "processing": 301, "created": 5, "approved": 2}  # fmt: skip
+    for status, count in real.items():
+        assert abs(statuses[status] - count) <= max(2, 0.02 * count), status  # ±2%
+    assert sum(o["order_approved_at"] == "" for o in orders) == pytest.approx(160, abs=3)
+    with_items = {i["order_id"] for i in full["order_items"]}
+    assert sum(o["order_id"] not in with_items for o in orders) == 775
+    assert sum(i["freight_value"] == "0.00" for i in full["order_items"]) == 380
+    reviews = by(full["reviews"], "review_id")
+    assert sum(len({r["order_id"] for r in v}) > 1 for v in reviews.values()) == 800
+    unique = Counter(c["customer_unique_id"] for c in full["customers"])
+    times = Counter(unique.values())
+    assert times[2] == 2_745 and 200 <= sum(n for k, n in times.items() if k >= 3) <= 400
+    assert times[1] / len(unique) == pytest.approx(0.97, abs=0.005)
+    products = full["products"]
+    assert sum(p["product_category_name"] == "" for p in products) == 610
+    assert sum(p["product_weight_g"] == "" for p in products) == 2
+    assert sum(p["product_weight_g"] == "0" for p in products) == 4
+    assert Counter(p["product_category_name"] for p in products)["cama_mesa_banho"] == 3_029
+
+
+def test_scale_one_order_timeline(full: Sample) -> None:
+    purchases = [ts(o["order_purchase_timestamp"]) for o in full["orders"]]
+    days = Counter(p.date() for p in purchases)
+    assert days.most_common(1)[0][0] == dt.date(2017, 11, 24)
+    assert min(days) == dt.date(2016, 9, 4) and max(days) == DATA_END_DAY
+    months = Counter((p.year, p.month) for p in purchases)
+    assert sum(n for (y, _), n in months.items() if y == 2016) < 400
+    assert all(6_000 <= months[(2018, m)] <= 7_600 for m in range(1, 9))  # the 2018 plateau
+    assert months[(2017, 1)] < months[(2017, 6)] < months[(2017, 10)]  # growth through 2017
+    assert months[(2018, 9)] + months[(2018, 10)] < 100  # the tail-off
+
+
+def test_scale_one_delivery(full: Sample) -> None:
+    delivered = [o for o in full["orders"] if o["order_delivered_customer_date"]]
+    took = [
+        (ts(o["order_delivered_customer_date"]) - ts(o["order_purchase_timestamp"])).total_seconds()
+        / 86400
+        for o in delivered
+    ]
+    assert statistics.median(took) == pytest.approx(10, abs=1)
+    assert statistics.mean(took) == pytest.approx(12.5, abs=1)
+    estimate = [
+        (ts(o["order_estimated_delivery_date"]) - ts(o["order_purchase_timestamp"])).days
+        for o in full["orders"]
+    ]
+    assert statistics.mean(estimate) == pytest.approx(24, abs=1.5)
+    late = [
+        o["order_delivered_customer_date"] > o["order_estimated_delivery_date"] for o in delivered
+    ]
+    assert sum(late) / len(late) == pytest.approx(0.08, abs=0.015)
+
+
+def test_scale_one_items_and_prices(full: Sample) -> None:
+    per_order = Counter(Counter(i["order_id"] for i in full["order_items"]).values())
+    n = sum(per_order.values())
+    assert per_order[1] / n == pytest.approx(0.90, abs=0.01)
+    assert per_order[2] / n == pytest.approx(0.075, abs=0.007)
+    assert per_order[3] / n == pytest.approx(0.013, abs=0.003)
+    assert max(per_order) <= 21
+    price = [float(i["price"]) for i in full["order_items"]]
+    freight = [float(i["freight_value"]) for i in full["order_items"]]
+    assert statistics.median(price) == pytest.approx(75, abs=5)
+    assert statistics.mean(price) == pytest.approx(121, abs=6)
+    assert max(price) <= 6_735
+    assert statistics.median(freight) == pytest.approx(16, abs=1.5)
+    assert statistics.mean(freight) == pytest.approx(20, abs=1.5)
+
+
+def test_scale_one_payments(full: Sample) -> None:
+    pays = full["payments"]
+    types = Counter(p["payment_type"] for p in pays)
+    real = {"credit_card": 0.739, "boleto": 0.190, "voucher": 0.056, "debit_card": 0.015}
+    for kind, share in real.items():
+        assert types[kind] / len(pays) == pytest.approx(share, abs=0.007), kind
+    installments = Counter(p["payment_installments"] for p in pays)
+    assert installments["1"] / len(pays) == pytest.approx(0.506, abs=0.01)
+    assert installments["10"] / len(pays) == pytest.approx(0.051, abs=0.006)
+    assert max(Counter(p["order_id"] for p in pays).values()) >= 20  # up to ~29 rows
+
+
+def test_scale_one_reviews(full: Sample) -> None:
+    reviews = full["reviews"]
+    scores = Counter(r["review_score"] for r in reviews)
+    real = {"5": 0.578, "4": 0.193, "3": 0.082, "2": 0.032, "1": 0.115}
+    for score, share in real.items():
+        assert scores[score] / len(reviews) == pytest.approx(share, abs=0.01), score
+    orders = {o["order_id"]: o for o in full["orders"]}
+
+    def late(order: dict[str, str]) -> bool:
+        return order["order_delivered_customer_date"] > order["order_estimated_delivery_date"]
+
+    delivered = [r for r in reviews if orders[r["order_id"]]["order_delivered_customer_date"]]
+    on_time = [int(r["review_score"]) for r in delivered if not late(orders[r["order_id"]])]
+    overdue = [int(r["review_score"]) for r in delivered if late(orders[r["order_id"]])]
+    assert statistics.mean(overdue) < statistics.mean(on_time) - 1
+
+
+def test_scale_one_places(full: Sample) -> None:
+    states = Counter(c["customer_state"] for c in full["customers"])
+    n = len(full["customers"])
+    for state, share in {"SP": 0.42, "RJ": 0.13, "MG": 0.12, "RS": 0.055, "PR": 0.05}.items():
+        assert states[state] / n == pytest.approx(share, abs=0.01), state
+    sellers = Counter(s["seller_state"] for s in full["sellers"])
+    assert sellers["SP"] / len(full["sellers"]) == pytest.approx(0.597, abs=0.04)
+    assert sellers["PR"] / len(full["sellers"]) == pytest.approx(0.113, abs=0.02)
+
+
+# -- determinism ------------------------------------------------------------------------
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    generate_sample(tmp_path / "a", scale=0.02, seed=5, progress=False)
+    generate_sample(tmp_path / "b", scale=0.02, seed=5, progress=False)
+    generate_sample(tmp_path / "c", scale=0.02, seed=6, progress=False)
+    generate_sample(tmp_path / "d", scale=0.02, seed=5, as_of=DATA_END_DAY, progress=False)
+    a, b, c, d = (md5s(tmp_path / x) for x in "abcd")
+    assert a == b == d
+    assert all(a[f.file_name] != c[f.file_name] for f in SOURCE_FILES if f is not TRANSLATION)
+
+
+# -- as-of snapshots --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[dt.date, Path]]:
+    out = []
+    for day in (dt.date(2017, 6, 30), dt.date(2018, 3, 31), DATA_END_DAY):
+        folder = tmp_path_factory.mktemp(f"asof{day}")
+        generate_sample(folder, scale=0.05, seed=11, as_of=day, progress=False)
+        out.append((day, folder))
+    return out
+
+
+def _as_of_pairs(snapshots: list[tuple[dt.date, Path]]) -> list[tuple[dt.date, Path, Path]]:
+    return [
+        (snapshots[i][0], snapshots[i][1], snapshots[j][1]) for i, j in ((0, 1), (1, 2), (0, 2))
+    ]
+
+
+def test_snapshot_orders_agree_with_later_ones(snapshots: list[tuple[dt.date, Path]]) -> None:
+    moved = 0
+    for day, early_dir, late_dir in _as_of_pairs(snapshots):
+        end = dt.datetime.combine(day, dt.time(23, 59, 59))
+        early = {o["order_id"]: o for o in read(early_dir / ORDERS.file_name)}
+        late = {o["order_id"]: o for o in read(late_dir / ORDERS.file_name)}
+        assert early and set(early) < set(late)
+        for order_id, e in early.items():
+            later = late[order_id]
+            assert ts(e["order_purchase_timestamp"]) <= end
+            for field in (
+                "customer_id",
+                "order_purchase_timestamp",
+                "order_estimated_delivery_date",
+            ):
+                assert e[field] == later[field]
+            for field in ORDER_DATES:
+                if e[field]:
+                    assert e[field] == later[field] and ts(e[field]) <= end
+                elif later[field]:
+                    assert ts(later[field]) > end  # it happened after the snapshot
+            assert STATUS_RANK[e["order_status"]] <= STATUS_RANK[later["order_status"]]
+            moved += e["order_status"] != later["order_status"]
+        assert {
+            o["order_id"] for o in late.values() if ts(o["order_purchase_timestamp"]) <= end
+        } == set(early)
+    assert moved > 0
+
+
+def test_snapshot_statuses_follow_their_dates(snapshots: list[tuple[dt.date, Path]]) -> None:
+    day, folder = snapshots[0]
+    for o in read(folder / ORDERS.file_name):
+        if o["order_status"] in ("created", "approved", "processing", "invoiced"):
+            assert not o["order_delivered_carrier_date"] and not o["order_delivered_customer_date"]
+        if o["order_delivered_customer_date"]:
+            assert o["order_status"] in ("delivered", "canceled")
+
+
+@pytest.mark.parametrize("source", [CUSTOMERS, ORDER_ITEMS, PAYMENTS], ids=lambda f: f.key)
+def test_snapshot_rows_fixed_at_purchase_are_unchanged(
+    snapshots: list[tuple[dt.date, Path]], source: SourceFile
+) -> None:
+    for _, early_dir, late_dir in _as_of_pairs(snapshots):
+        orders = {o["order_id"]: o["customer_id"] for o in read(early_dir / ORDERS.file_name)}
+        key = "customer_id" if source is CUSTOMERS else "order_id"
+        keep = set(orders.values()) if source is CUSTOMERS else set(orders)
+        early = [tuple(r.values()) for r in read(early_dir / source.file_name)]
+        late = [tuple(r.values()) for r in read(late_dir / source.file_name) if r[key] in keep]
+        assert early and Counter(early) == Counter(late)
+
+
+def test_snapshot_reviews_appear_once_created(snapshots: list[tuple[dt.date, Path]]) -> None:
+    for day, early_dir, late_dir in _as_of_pairs(snapshots):
+        end = dt.datetime.combine(day, dt.time(23, 59, 59))
+        orders = {o["order_id"] for o in read(early_dir / ORDERS.file_name)}
+        early = read(early_dir / REVIEWS.file_name)
+        late = [r for r in read(late_dir / REVIEWS.file_name) if r["order_id"] in orders]
+        assert all(ts(r["review_creation_date"]) <= end for r in early)
+        assert {
+            (r["review_id"], r["order_id"]) for r in late if ts(r["review_creation_date"]) <= end
+        } == {(r["review_id"], r["order_id"]) for r in early}
+        later = {(r["review_id"], r["order_id"]): r for r in late}
+        for r in early:
+            match = later[(r["review_id"], r["order_id"])]
+            for field in (
+                "review_score",
+                "review_comment_title",
+                "review_comment_message",
+                "review_creation_date",
+            ):
+                assert r[field] == match[field]
+            answer = r["review_answer_timestamp"]
+            if answer:
+                assert answer == match["review_answer_timestamp"] and ts(answer) <= end
+            else:
+                assert ts(match["review_answer_timestamp"]) > end
+
+
+def test_snapshot_catalogue_and_geolocation_are_whole(
+    snapshots: list[tuple[dt.date, Path]],
+) -> None:
+    sums = [md5s(folder) for _, folder in snapshots]
+    for f in (PRODUCTS, SELLERS, GEOLOCATION, TRANSLATION):
+        assert len({s[f.file_name] for s in sums}) == 1
+
+
+# -- bad options, the CLI, interruptions, progress -----------------------------------------
+
+
+@pytest.mark.parametrize("scale", [0, -1, 100.5, math.nan, math.inf])
+def test_bad_scale(tmp_path: Path, scale: float) -> None:
+    with pytest.raises(UsageError, match="--scale"):
+        generate_sample(tmp_path, scale=scale)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "day", [dt.date(2015, 1, 1), dt.date(2016, 9, 3), dt.date(2018, 10, 18), dt.date(2030, 1, 1)]
+)
+def test_as_of_outside_the_data(tmp_path: Path, day: dt.date) -> None:
+    with pytest.raises(UsageError, match="2016-09-04 to 2018-10-17"):
+        generate_sample(tmp_path, scale=0.001, as_of=day)
+
+
+def test_as_of_on_the_first_day(tmp_path: Path) -> None:
+    generate_sample(tmp_path, scale=1, as_of=dt.date(2016, 9, 4), progress=False)
+    orders = read(tmp_path / ORDERS.file_name)
+    assert len(orders) == 1 and orders[0]["order_purchase_timestamp"].startswith("2016-09-04")
+
+
+def test_folder_that_cannot_be_created(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(UsageError, match=str(blocker / "raw")):
+        generate_sample(blocker / "raw", scale=0.001)
+
+
+def test_folder_that_cannot_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root may write anywhere, so make opening a file in the folder fail the way it would.
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("builtins.open", refuse)
+    with pytest.raises(UsageError, match=f"cannot write to folder {tmp_path}"):
+        generate_sample(tmp_path, scale=0.001)
+
+
+def test_cli_rejects_scale_zero_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from olist_cli.cli import app
+
+    monkeypatch.setenv("OLIST_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["download", "--source", "sample", "--scale", "0"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "--scale" in lines[0]
+    assert not (tmp_path / "raw").exists() or not any((tmp_path / "raw").iterdir())
+
+
+def test_cli_writes_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from olist_cli.cli import app
+
+    monkeypatch.setenv("OLIST_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["download", "--source", "sample", "--scale", "0.001"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(
+        f.file_name for f in SOURCE_FILES
+    )
+
+
+def test_interrupted_run_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate_sample(tmp_path, scale=0.01, seed=1, progress=False)
+    before = md5s(tmp_path)
+    real_write = AtomicFiles.write
+    calls = 0
+
+    def write_then_fail(self: AtomicFiles, name: str, data: bytes) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 12:  # midway: some files part-written, others not begun
+            raise KeyboardInterrupt
+        real_write(self, name, data)
+
+    monkeypatch.setattr(AtomicFiles, "write", write_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        generate_sample(tmp_path, scale=0.01, seed=2, progress=False)
+    assert calls == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.file_name for f in SOURCE_FILES)
+    assert md5s(tmp_path) == before  # the earlier run's files, untouched
+
+
+def test_interrupted_first_run_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(self: AtomicFiles, name: str, data: bytes) -> None:
+        raise RuntimeError("disk unplugged")
+
+    monkeypatch.setattr(AtomicFiles, "write", fail)
+    with pytest.raises(RuntimeError):
+        generate_sample(tmp_path / "raw", scale=0.001, progress=False)
+    assert list((tmp_path / "raw").iterdir()) == []
+
+
+def test_progress_bars_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    generate_sample(tmp_path / "quiet", scale=0.001)  # stderr is not a terminal here
+    assert capsys.readouterr().err == ""
+    generate_sample(tmp_path / "loud", scale=0.001, progress=True)
+    err = capsys.readouterr().err
+    assert ORDERS.file_name in err and GEOLOCATION.file_name in err
+
+
+def test_smallest_scale(tmp_path: Path) -> None:
+    paths = generate_sample(tmp_path, scale=0.001, progress=False)
+    assert len(read(paths[0])) == 99
