@@ -88,7 +88,7 @@ class Orders:
         return self.delivered > self.estimated
 
 
-def _pick(pool: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def pick(pool: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """``k`` distinct members of ``pool`` (fewer if the pool is smaller)."""
     return rng.choice(pool, size=min(k, len(pool)), replace=False)
 
@@ -99,7 +99,7 @@ def _fates(purchase: np.ndarray, quirks: dict[str, int], rng: np.random.Generato
     fate[tail] = CANCELED
     for name, code in RARE_FATES:
         k = quirks[name] - (int(tail.sum()) if code == CANCELED else 0)
-        fate[_pick(np.flatnonzero((fate == DELIVERED) & ~tail), max(k, 0), rng)] = code
+        fate[pick(np.flatnonzero((fate == DELIVERED) & ~tail), max(k, 0), rng)] = code
     return fate
 
 
@@ -184,7 +184,7 @@ def make_orders(person: np.ndarray, quirks: dict[str, int], rng: np.random.Gener
 def _date_quirks(o: Orders, quirks: dict[str, int], rng: np.random.Generator) -> None:
     """Missing and out-of-order dates, each on its own delivered orders."""
     canceled = np.flatnonzero((o.fate == CANCELED) & (o.purchase < TAIL_START))
-    lost = _pick(canceled, quirks["canceled_not_approved"], rng)
+    lost = pick(canceled, quirks["canceled_not_approved"], rng)
     o.approved[lost] = NEVER
     o.cancel[lost] = np.minimum(o.cancel[lost], o.purchase[lost] + 2 * DAY)
 

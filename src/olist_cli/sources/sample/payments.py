@@ -18,6 +18,7 @@ from olist_cli.sources.sample.orders import (
     NOT_DEFINED,
     VOUCHER,
     Orders,
+    pick,
 )
 
 # Share of credit-card rows by number of installments (other methods pay in 1).
@@ -40,10 +41,6 @@ class Payments:
         return len(self.order)
 
 
-def _pick(pool: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.choice(pool, size=min(k, len(pool)), replace=False)
-
-
 def make_payments(
     orders: Orders, items: Items, quirks: dict[str, int], rng: np.random.Generator
 ) -> Payments:
@@ -57,11 +54,11 @@ def make_payments(
 
     rows = orders.pay_rows.copy()
     normal = np.flatnonzero(has_items & (orders.fate == DELIVERED))
-    off = _pick(normal, quirks["payment_mismatch"], rng)
+    off = pick(normal, quirks["payment_mismatch"], rng)
     interest = np.round(total[off] * rng.uniform(0.03, 0.2, len(off))).astype(np.int64)
     total[off] += np.maximum(101, interest)
-    rows[_pick(np.setdiff1d(normal, off), quirks["no_payment"], rng)] = 0
-    undefined = _pick(np.flatnonzero(~has_items), quirks["not_defined"], rng)
+    rows[pick(np.setdiff1d(normal, off), quirks["no_payment"], rng)] = 0
+    undefined = pick(np.flatnonzero(~has_items), quirks["not_defined"], rng)
     rows[undefined] = 1
 
     order = np.repeat(np.arange(n), rows)
@@ -90,11 +87,11 @@ def make_payments(
     value[undefined_rows] = 0
     installments[undefined_rows] = 1
     multi = np.flatnonzero(rows >= 2)
-    zeroed = first_row[_pick(multi, quirks["zero_voucher"], rng)]
+    zeroed = first_row[pick(multi, quirks["zero_voucher"], rng)]
     value[zeroed] += value[zeroed + 1]
     value[zeroed + 1] = 0
     single = np.setdiff1d(np.flatnonzero(rows == 1), undefined)
-    seq[first_row[_pick(single, quirks["single_row_sequential_2"], rng)]] = 2
+    seq[first_row[pick(single, quirks["single_row_sequential_2"], rng)]] = 2
     cards = np.flatnonzero(method == CREDIT_CARD)
-    installments[_pick(cards, quirks["credit_card_0_installments"], rng)] = 0
+    installments[pick(cards, quirks["credit_card_0_installments"], rng)] = 0
     return Payments(order, seq, method, installments, value)
