@@ -91,7 +91,7 @@ def generate_sample(
     with AtomicFiles(folder, names) as files:
         world = make_world(float(scale), seed)
         n_geo = len(world.geolocation)
-        geo_starts = range(0, n_geo, GEO_ROWS_PER_WRITE) or range(1)
+        geo_starts = range(0, n_geo, GEO_ROWS_PER_WRITE)
         totals = {name: 1 for name in names}
         totals |= {f.file_name: len(world.chunk_sizes) for f in ORDER_FILES}
         totals[GEOLOCATION.file_name] = len(geo_starts)
