@@ -23,9 +23,6 @@
         'is_late_delivery': {'description': 'Delivered after the estimated day.', 'tests': ['not_null']},
         'order_updated_at': {'description': 'Incremental key: latest order event.', 'tests': ['not_null']},
     },
-    tests=[
-        {'expression': {'expression': "order_status <> 'delivered' or delivery_date is not null", 'severity': 'warn'}},
-    ],
     tags=['warehouse', 'fact'],
 ) }}
 
