@@ -68,11 +68,9 @@ class Orders:
     purchase: np.ndarray
     estimated: np.ndarray  # estimated delivery date, 00:00:00
     approved: np.ndarray
-    processing: np.ndarray  # when the status became processing
-    invoiced: np.ndarray  # when the status became invoiced
     carrier: np.ndarray
     delivered: np.ndarray
-    cancel: np.ndarray  # when a canceled/unavailable order got that status
+    cancel: np.ndarray  # when a canceled/unavailable order ended (dates its review)
     approved_shown: np.ndarray
     carrier_shown: np.ndarray
     delivered_shown: np.ndarray
@@ -139,17 +137,12 @@ def make_orders(person: np.ndarray, quirks: dict[str, int], rng: np.random.Gener
         approved + 6 * HOUR + rng.integers(0, 12 * HOUR, n),
     )
     carrier = approved + (rng.beta(2.0, 4.0, n) * (delivered - approved)).astype(np.int64)
-    processing = approved.copy()
-    invoiced = approved + (carrier - approved) // 2
     cancel = np.full(n, NEVER, dtype=np.int64)
 
     # Each fate keeps only the events it reaches.
     stuck = np.isin(fate, (CREATED, APPROVED, PROCESSING, INVOICED, CANCELED, UNAVAILABLE))
     carrier[stuck] = NEVER
     delivered[fate != DELIVERED] = NEVER
-    invoiced[stuck & (fate != INVOICED)] = NEVER
-    invoiced[fate == INVOICED] = approved[fate == INVOICED]
-    processing[np.isin(fate, (CREATED, APPROVED, CANCELED, UNAVAILABLE))] = NEVER
     approved[fate == CREATED] = NEVER
     ends = np.isin(fate, (CANCELED, UNAVAILABLE))
     tail = purchase >= TAIL_START
@@ -166,8 +159,6 @@ def make_orders(person: np.ndarray, quirks: dict[str, int], rng: np.random.Gener
         purchase=purchase,
         estimated=estimated,
         approved=approved,
-        processing=processing,
-        invoiced=invoiced,
         carrier=carrier,
         delivered=delivered,
         cancel=cancel,

@@ -3,8 +3,9 @@
 Rules (the full sample is the snapshot at the end of the data's last day):
 - an order exists once purchased; its customer, items and payments exist with it;
 - a date field is filled once its event has happened (and the data kept it);
-- the status is the furthest one reached: created → approved → processing → invoiced →
-  shipped → delivered, or canceled/unavailable from the moment the order ended;
+- the status moves only at an event the file shows: created → approved → shipped →
+  delivered; stuck orders take their final status at approval, canceled/unavailable ones
+  at their last shown event (see ``status_at``);
 - a review exists once created (its creation date is midnight of a day ≤ ``t``); its
   answer timestamp is empty until answered.
 """
@@ -18,13 +19,16 @@ from olist_cli.sources.sample import cells
 from olist_cli.sources.sample.geo import CITY_CELLS, STATE_CELLS, zip_cells
 from olist_cli.sources.sample.orders import (
     APPROVED,
+    CANCELED,
     CREATED,
     DELIVERED,
     INVOICED,
+    NEVER,
     PAYMENT_TYPES,
     PROCESSING,
     SHIPPED,
     STATUSES,
+    UNAVAILABLE,
     Orders,
 )
 from olist_cli.sources.sample.world import Chunk, World
@@ -34,17 +38,34 @@ PAYMENT_TYPE_CELLS = cells.text_pool(PAYMENT_TYPES)
 
 
 def status_at(o: Orders, t: int) -> np.ndarray:
-    """Each order's status at ``t`` (codes of ``STATUSES``)."""
+    """Each order's status at ``t`` (codes of ``STATUSES``).
+
+    A status changes only at an event whose timestamp the file shows (purchase, approval,
+    carrier, delivery). A change with no visible timestamp would be invisible to anyone
+    reading the files incrementally, and the real data shows none either: stuck orders
+    (approved, processing, invoiced) take their status at approval; canceled and unavailable
+    ones at their last shown event; an order whose delivery date was lost becomes delivered
+    at its carrier date.
+    """
+    approved = np.where(o.approved_shown, o.approved, NEVER)
+    carrier = np.where(o.carrier_shown, o.carrier, NEVER)
+    delivered = np.where(o.delivered_shown, o.delivered, NEVER)
+    lost_delivery = (o.fate == DELIVERED) & ~o.delivered_shown
+    delivered[lost_delivery] = carrier[lost_delivery]
+
     status = np.full(len(o), CREATED, dtype=np.int64)
-    for code, when in (
-        (APPROVED, o.approved),
-        (PROCESSING, o.processing),
-        (INVOICED, o.invoiced),
-        (SHIPPED, o.carrier),
-        (DELIVERED, o.delivered),
-    ):
-        status = np.maximum(status, np.where(when <= t, code, CREATED))
-    ended = o.cancel <= t
+    progressing = np.isin(o.fate, (SHIPPED, DELIVERED))
+    for code, when in ((APPROVED, approved), (SHIPPED, carrier), (DELIVERED, delivered)):
+        reached = progressing & (when <= t)
+        status[reached] = np.maximum(status[reached], code)
+
+    stuck = np.isin(o.fate, (APPROVED, PROCESSING, INVOICED))
+    settled = stuck & (approved <= t)
+    status[settled] = o.fate[settled]
+
+    ends = np.isin(o.fate, (CANCELED, UNAVAILABLE))
+    last_shown = np.where(approved < NEVER, approved, o.purchase)
+    ended = ends & (last_shown <= t)
     status[ended] = o.fate[ended]
     return status
 
