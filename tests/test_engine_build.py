@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from olist_cli.engine import ModelResult, Project, build, load_project, render_model
+from olist_cli.engine.state import StateStore
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
@@ -121,7 +122,9 @@ def test_incremental_merges_only_rows_inside_the_lookback_window(
     fact = by_name(build(settings, wh, project))["fact_orders"]
 
     assert fact.status == "success" and fact.rows == 3  # o3, o4, o5: cutoff 2018-01-17 10:00
-    assert fact.message.startswith("merged 3 rows (updated_at >= cast('2018-01-17 10:00:00'")
+    assert fact.message.startswith(
+        "merged 3 rows in 3 partition(s) (updated_at >= cast('2018-01-17 10:00:00'"
+    )
     got = orders(wh)
     assert set(got) == {"o1", "o2", "o3", "o4", "o5"}
     assert got["o3"][0] == "delivered" and got["o4"][0] == got["o5"][0] == "shipped"
@@ -182,6 +185,7 @@ def test_incremental_key_must_be_a_date_or_timestamp(tmp_path: Path, wh: DuckDBW
     settings = settings_for(tmp_path)
     project = load_project(settings, wh.dialect)
     build(settings, wh, project)
+    StateStore(wh, settings.raw_dataset).forget("model", "inc")  # else it is up to date
     result = build(settings, wh, project)[0]
     assert result.status == "error"
     assert result.message == "incremental_key id must be a date or timestamp, got 1"

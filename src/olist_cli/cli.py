@@ -171,13 +171,18 @@ def transform(
     """Build the SQL models (views, tables, incremental facts) in dependency order."""
 
     def stage() -> None:
-        from olist_cli.pipeline import open_warehouse, stage_transform, warehouse_lock
+        from olist_cli.pipeline import open_warehouse, publishing, stage_transform, warehouse_lock
         from olist_cli.settings import load_settings
 
         settings = load_settings()
-        with warehouse_lock(settings), open_warehouse(settings) as warehouse:
+        reporter = _reporter(ctx)
+        with (
+            warehouse_lock(settings),
+            open_warehouse(settings) as warehouse,
+            publishing(warehouse, reporter),
+        ):
             stage_transform(
-                settings, warehouse, _reporter(ctx), select=select, full_refresh=full_refresh
+                settings, warehouse, reporter, select=select, full_refresh=full_refresh, threads=1
             )
 
     _run(stage)

@@ -138,6 +138,7 @@ def stage_transform(
     *,
     select: str | None,
     full_refresh: bool,
+    threads: int | None = None,
 ) -> int:
     """Build the selected models in DAG order; raise BuildError if any failed."""
     from olist_cli.engine import build, load_project
@@ -162,6 +163,7 @@ def stage_transform(
             select=select,
             full_refresh=full_refresh,
             on_event=on_model,
+            threads=threads,
         )
     failed = [r for r in results if r.status == "error"]
     if failed:
@@ -171,14 +173,19 @@ def stage_transform(
 
 
 def stage_test(
-    settings: Settings, warehouse: Warehouse, reporter: Reporter, *, select: str | None
+    settings: Settings,
+    warehouse: Warehouse,
+    reporter: Reporter,
+    *,
+    select: str | None,
+    threads: int | None = None,
 ) -> int:
     """Run the data tests; raise DataTestFailure if an error-level test failed."""
     from olist_cli.engine import load_project, run_tests
 
     project = load_project(settings, warehouse.dialect)
     with reporter.status("test: running data tests"):
-        results = run_tests(settings, warehouse, project, select=select)
+        results = run_tests(settings, warehouse, project, select=select, threads=threads)
     rows = [(r.name, r.model, r.severity, r.status, r.failures, r.duration_s) for r in results]
     reporter.table(
         "Data tests", ["test", "model", "severity", "status", "failures", "duration"], rows
@@ -196,6 +203,23 @@ def stage_test(
         names = ", ".join(r.name for r in bad[:5]) + (" …" if len(bad) > 5 else "")
         raise DataTestFailure(f"{len(bad)} error-level data test(s) failed: {names}")
     return len(results)
+
+
+@contextmanager
+def publishing(warehouse: Warehouse, reporter: Reporter) -> Iterator[None]:
+    """Write, audit, publish: the work inside becomes visible all at once, or not at all.
+
+    On DuckDB the whole block is one transaction: readers (and a crash) see either the
+    previous tables or every new one. The block must run on the warehouse's own
+    connection (threads=1), since other threads' connections are outside the transaction.
+    """
+    try:
+        with warehouse.transaction():
+            yield
+    except OlistError as exc:
+        exc.message += "; nothing was published, the warehouse is as it was before this run"
+        raise
+    reporter.line("publish   committed: readers now see the new tables", style="green")
 
 
 # -- run-all -----------------------------------------------------------------------------
@@ -217,9 +241,15 @@ def run_all(
             folder = stage_download(settings, options, reporter)
         with report.stage("load") as result:
             result.rows = stage_load(settings, warehouse, folder, reporter, force=force)
-        with report.stage("transform") as result:
-            result.rows = stage_transform(
-                settings, warehouse, reporter, select=select, full_refresh=full_refresh
-            )
-        with report.stage("test") as result:
-            result.rows = stage_test(settings, warehouse, reporter, select=select)
+        with publishing(warehouse, reporter):
+            with report.stage("transform") as result:
+                result.rows = stage_transform(
+                    settings,
+                    warehouse,
+                    reporter,
+                    select=select,
+                    full_refresh=full_refresh,
+                    threads=1,
+                )
+            with report.stage("test") as result:
+                result.rows = stage_test(settings, warehouse, reporter, select=select, threads=1)

@@ -11,15 +11,16 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import Model, Project
 from olist_cli.engine.render import Renderer
 from olist_cli.engine.results import ModelResult
+from olist_cli.engine.state import Recorded, StateStore, digest, model_definition
+from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Dialect, Warehouse
-
-DEFAULT_LOOKBACK_DAYS = 3
 
 
 def first_line(exc: BaseException) -> str:
@@ -54,12 +55,59 @@ def _is_incremental(
     )
 
 
-def cutoff_literal(watermark: dt.date, lookback_days: int, dialect: Dialect) -> str:
-    """``watermark - lookback_days`` as a typed SQL literal, formatted from a Python value."""
-    cutoff = watermark - dt.timedelta(days=lookback_days)
-    if isinstance(cutoff, dt.datetime):
-        return f"cast('{cutoff.isoformat(sep=' ')}' as {dialect.type_timestamp})"
-    return f"cast('{cutoff.isoformat()}' as {dialect.type_date})"
+def _partition_filter(
+    warehouse: Warehouse, partition_by: str, source_sql: str
+) -> tuple[str | None, int]:
+    """The target-side filter on the partitions the new rows touch, and how many there are.
+
+    Computed first, as its own query, so that the MERGE carries constants: BigQuery then
+    scans only those partitions of the target. Sound because a row's partition value
+    never changes (purchase date, shipping limit date).
+    """
+    values = [
+        v
+        for (v,) in warehouse.query(f"select distinct {partition_by} from (\n{source_sql}\n) as s")
+        if v is not None
+    ]
+    if not values:
+        return None, 0
+    literals = ", ".join(literal(v, warehouse.dialect) for v in sorted(values))
+    return f"t.{partition_by} in ({literals})", len(values)
+
+
+def literal(value: dt.date, dialect: Dialect) -> str:
+    """A date or timestamp as a typed SQL literal, formatted from a Python value."""
+    if isinstance(value, dt.datetime):
+        return f"cast('{value.isoformat(sep=' ')}' as {dialect.type_timestamp})"
+    return f"cast('{value.isoformat()}' as {dialect.type_date})"
+
+
+def _check_shape(
+    warehouse: Warehouse,
+    model: Model,
+    schema: str,
+    sql: str,
+    definition: str,
+    recorded: Recorded | None,
+) -> None:
+    """Refuse to MERGE into a table built by another version of the model."""
+    if recorded is not None:
+        changed = recorded.definition != definition
+    else:  # no record (built before fingerprints): compare the columns at least
+        names, _ = warehouse.query_columns(f"select * from (\n{sql}\n) as probe limit 0")
+        changed = [n.lower() for n in names] != [
+            c.lower() for c, _ in warehouse.columns(schema, model.name)
+        ]
+    if changed:
+        raise ShapeChanged(
+            f"{model.name}: its SQL or config changed since its table was built; merging "
+            f"would mix two shapes. Rebuild it: olist transform --select {model.name} "
+            "--full-refresh"
+        )
+
+
+class ShapeChanged(Exception):
+    """An incremental model's definition changed since its table was built."""
 
 
 def _merge(settings: Settings, warehouse: Warehouse, model: Model, sql: str) -> tuple[int, str]:
@@ -76,48 +124,96 @@ def _merge(settings: Settings, warehouse: Warehouse, model: Model, sql: str) -> 
         # Lookback: rows whose key moved forward by less than this window since the last
         # run (late status or delivery updates) still reach the table. A row changed with
         # an older key value is not seen until a full refresh.
-        days = cfg.lookback_days
-        if days is None:
-            days = getattr(settings, "lookback_days", DEFAULT_LOOKBACK_DAYS)
-        cutoff = cutoff_literal(watermark, days, warehouse.dialect)
+        days = cfg.lookback_days if cfg.lookback_days is not None else settings.lookback_days
+        cutoff = literal(watermark - dt.timedelta(days=days), warehouse.dialect)
         source_sql = f"select * from (\n{sql}\n) as model_rows\nwhere {key} >= {cutoff}"
         since = f"{key} >= {cutoff}"
     else:
         raise TypeError(f"incremental_key {key} must be a date or timestamp, got {watermark!r}")
-    # Seam: the target side is not yet restricted to the touched partitions (BigQuery
-    # would then scan only those); that needs a target predicate on warehouse.merge.
-    rows = warehouse.merge(schema, model.name, source_sql, unique_key=cfg.unique_key)
-    return rows, f"merged {rows} rows ({since})"
+    target_filter, partitions = None, 0
+    if cfg.partition_by:
+        target_filter, partitions = _partition_filter(warehouse, cfg.partition_by, source_sql)
+        if target_filter is None:
+            return 0, f"nothing new ({since})"
+    rows = warehouse.merge(
+        schema, model.name, source_sql, unique_key=cfg.unique_key, target_filter=target_filter
+    )
+    where = f" in {partitions} partition(s)" if partitions else ""
+    return rows, f"merged {rows} rows{where} ({since})"
+
+
+def _fingerprint(
+    model: Model,
+    definition: str,
+    built: dict[str, str | None],
+    state: StateStore,
+    sources: dict[str, str],
+) -> str | None:
+    """The model's fingerprint, or None when an input's is unknown (then it must build)."""
+    parts = [definition]
+    for ref in sorted(model.refs):
+        if ref in built:
+            fp = built[ref]
+        else:
+            recorded = state.get("model", ref)
+            fp = recorded.fingerprint if recorded else None
+        if fp is None:
+            return None
+        parts.append(f"{ref}={fp}")
+    for table in sorted(model.sources):
+        if table not in sources:
+            return None
+        parts.append(f"{table}={sources[table]}")
+    return digest(*parts)
+
+
+@dataclass(frozen=True)
+class _Job:
+    model: Model
+    definition: str
+    fingerprint: str | None
+    recorded: Recorded | None
 
 
 def _build_one(
-    settings: Settings, warehouse: Warehouse, renderer: Renderer, model: Model, full_refresh: bool
+    settings: Settings, warehouse: Warehouse, renderer: Renderer, job: _Job, full_refresh: bool
 ) -> ModelResult:
     start = time.perf_counter()
+    model = job.model
     cfg, schema = model.config, settings.layer_schema(model.layer)
     rows: int | None = None
     try:
         incremental = _is_incremental(settings, warehouse, model, full_refresh)
         sql = renderer.render_model(model, incremental=incremental)
-        if cfg.materialized == "view":
+        if (
+            not full_refresh
+            and job.fingerprint is not None
+            and job.recorded is not None
+            and job.recorded.fingerprint == job.fingerprint
+            and warehouse.table_exists(schema, model.name)
+        ):
+            status, message = "up to date", "inputs and SQL unchanged since the last build"
+        elif cfg.materialized == "view":
             warehouse.create_view(schema, model.name, sql)
-            message = "view created"
+            status, message = "success", "view created"
         elif incremental:
+            _check_shape(warehouse, model, schema, sql, job.definition, job.recorded)
             rows, message = _merge(settings, warehouse, model, sql)
+            status = "success"
         else:
             rows = warehouse.create_table_as(
                 schema, model.name, sql, partition_by=cfg.partition_by, cluster_by=cfg.cluster_by
             )
             refreshed = full_refresh and cfg.materialized == "incremental"
             message = f"{'full refresh' if refreshed else 'table created'}, {rows} rows"
-        status = "success"
+            status = "success"
     except Exception as exc:  # report, don't raise: the other branches of the DAG go on
         status, message = "error", first_line(exc)
     return ModelResult(
         name=model.name,
         layer=model.layer,
         materialization=cfg.materialized,
-        status=status,
+        status=status,  # type: ignore[arg-type]
         duration_s=time.perf_counter() - start,
         rows=rows,
         message=message,
@@ -132,40 +228,83 @@ def build(
     select: str | None = None,
     full_refresh: bool = False,
     on_event: Callable[[ModelResult], None] | None = None,
+    threads: int | None = None,
 ) -> list[ModelResult]:
-    """Build the selected models; results in build order. ``on_event`` runs on this thread."""
+    """Build the selected models; results in build order. ``on_event`` runs on this thread.
+
+    ``threads=1`` builds on the calling thread, on the warehouse's own connection: that is
+    what a caller holding a transaction needs. More threads build independent models
+    concurrently, each on its own connection.
+    """
     graph = Graph(project)
     chosen = graph.select(select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
+    state = StateStore(warehouse, settings.raw_dataset)
+    sources = state.source_md5s()
     for layer in sorted({project.models[n].layer for n in chosen}):
         warehouse.ensure_schema(settings.layer_schema(layer))
 
     results: dict[str, ModelResult] = {}
+    built: dict[str, str | None] = {}  # fingerprints of the models handled in this run
+    jobs: dict[str, _Job] = {}
+
+    def job(name: str) -> _Job:
+        model = project.models[name]
+        try:
+            definition = model_definition(model, renderer.render_model(model, incremental=False))
+            fingerprint = _fingerprint(model, definition, built, state, sources)
+        except ProjectError:  # the build reports it, with the file and line
+            definition, fingerprint = "", None
+        jobs[name] = _Job(model, definition, fingerprint, state.get("model", name))
+        return jobs[name]
 
     def record(result: ModelResult) -> None:
         results[result.name] = result
+        if result.status in ("success", "up to date"):
+            j = jobs[result.name]
+            built[result.name] = j.fingerprint
+            if result.status == "success":
+                if j.fingerprint is None:
+                    state.forget("model", result.name)
+                else:
+                    state.record(
+                        "model", result.name, Recorded(j.fingerprint, j.definition, "success", 0)
+                    )
         if on_event is not None:
             on_event(result)
 
     sorter = graph.sorter(chosen)
     sorter.prepare()
-    with ThreadPoolExecutor(max_workers=settings.threads) as pool:
-        running: dict[Future[ModelResult], str] = {}
+    workers = threads if threads is not None else settings.threads
+    if workers <= 1:
         while sorter.is_active():
-            for name in sorter.get_ready():
-                model = project.models[name]
-                running[
-                    pool.submit(_build_one, settings, warehouse, renderer, model, full_refresh)
-                ] = name
-            if not running:
+            ready = sorter.get_ready()
+            if not ready:
                 break  # what is left waits on a failed model
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                del running[future]
-                result = future.result()
+            for name in ready:
+                result = _build_one(settings, warehouse, renderer, job(name), full_refresh)
                 record(result)
-                if result.status == "success":
-                    sorter.done(result.name)
+                if result.status != "error":
+                    sorter.done(name)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            running: dict[Future[ModelResult], str] = {}
+            while sorter.is_active():
+                for name in sorter.get_ready():
+                    running[
+                        pool.submit(
+                            _build_one, settings, warehouse, renderer, job(name), full_refresh
+                        )
+                    ] = name
+                if not running:
+                    break  # what is left waits on a failed model
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del running[future]
+                    result = future.result()
+                    record(result)
+                    if result.status != "error":
+                        sorter.done(result.name)
 
     failed = {n for n, r in results.items() if r.status == "error"}
     for name in graph.order(chosen):

@@ -15,6 +15,7 @@ from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import DataTest, Project
 from olist_cli.engine.render import Renderer
 from olist_cli.engine.results import TestResult
+from olist_cli.engine.state import Recorded, StateStore, digest
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
 
@@ -60,6 +61,30 @@ def select_tests(project: Project, select: str | None) -> list[DataTest]:
     ]
 
 
+def _fingerprint(test: DataTest, sql: str, state: StateStore) -> str | None:
+    """The test's SQL and severity with the fingerprints of the models it reads."""
+    parts = [sql, test.severity]
+    for model in sorted(test.depends_on):
+        recorded = state.get("model", model)
+        if recorded is None:
+            return None
+        parts.append(f"{model}={recorded.fingerprint}")
+    return digest(*parts)
+
+
+def _cached(test: DataTest, sql: str, recorded: Recorded) -> TestResult:
+    return TestResult(
+        name=test.name,
+        model=test.model,
+        severity=test.severity,
+        status=recorded.status,  # type: ignore[arg-type]
+        failures=recorded.failures,
+        duration_s=0.0,
+        sql=sql,
+        message="up to date: same SQL and same data as its last run",
+    )
+
+
 def run_tests(
     settings: Settings,
     warehouse: Warehouse,
@@ -67,16 +92,55 @@ def run_tests(
     *,
     select: str | None = None,
     on_event: Callable[[TestResult], None] | None = None,
+    threads: int | None = None,
 ) -> list[TestResult]:
-    """Run the selected tests concurrently; results in project order. ``on_event`` runs here."""
+    """Run the selected tests; results in project order. ``on_event`` runs on this thread.
+
+    A test that passed (or warned) on exactly the same SQL and model data is not run
+    again: its recorded result is reported. ``threads=1`` runs on the calling thread and
+    the warehouse's own connection (inside the caller's transaction).
+    """
     tests = select_tests(project, select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
+    state = StateStore(warehouse, settings.raw_dataset)
     results: dict[str, TestResult] = {}
-    with ThreadPoolExecutor(max_workers=settings.threads) as pool:
-        futures = [pool.submit(_run_one, warehouse, renderer, t) for t in tests]
-        for future in as_completed(futures):
-            result = future.result()
-            results[result.name] = result
-            if on_event is not None:
-                on_event(result)
+    to_run: list[DataTest] = []
+    fingerprints: dict[str, str | None] = {}
+
+    def record(result: TestResult) -> None:
+        results[result.name] = result
+        if on_event is not None:
+            on_event(result)
+
+    for test in tests:
+        try:
+            sql = renderer.render_test(test)
+        except Exception:  # reported by _run_one, with the template error
+            to_run.append(test)
+            continue
+        fingerprint = fingerprints[test.name] = _fingerprint(test, sql, state)
+        recorded = state.get("test", test.name)
+        if fingerprint is not None and recorded and recorded.fingerprint == fingerprint:
+            record(_cached(test, sql, recorded))
+        else:
+            to_run.append(test)
+
+    def finish(result: TestResult) -> None:
+        fingerprint = fingerprints.get(result.name)
+        if result.status in ("pass", "warn") and fingerprint is not None:
+            entry = Recorded(fingerprint, "", result.status, result.failures)
+            state.record("test", result.name, entry)
+        else:
+            state.forget("test", result.name)
+        record(result)
+
+    workers = threads if threads is not None else settings.threads
+    if workers <= 1:
+        for test in to_run:
+            finish(_run_one(warehouse, renderer, test))
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_run_one, warehouse, renderer, t) for t in to_run]
+            for future in as_completed(futures):
+                finish(future.result())
     return [results[t.name] for t in tests]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ModelStatus = Literal["success", "error", "skipped"]
-TestStatus = Literal["pass", "fail", "warn", "error"]
+ModelStatus = Literal["success", "up to date", "error", "skipped"]
+TestStatus = Literal["pass", "fail", "warn", "error"]  # cached results say so in message
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ adapters and their dialects knows which engine runs: no ``if engine == ...`` els
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -110,10 +110,19 @@ class Warehouse(Protocol):
         """MERGE the SELECT's rows into the table on ``unique_key``; return rows merged."""
         ...
 
-    def load_csv(self, schema: str, table: str, path: Path, columns: Sequence[Column]) -> int:
+    def load_csv(
+        self,
+        schema: str,
+        table: str,
+        path: Path,
+        columns: Sequence[Column],
+        *,
+        before_commit: Callable[[int], None] | None = None,
+    ) -> int:
         """Replace ``table`` with the typed contents of a CSV file; return its row count.
 
-        Atomic: on any error the table is left exactly as it was.
+        Atomic: on any error the table is left exactly as it was. ``before_commit`` runs
+        with the row count inside the same unit of work (it records `_load_metadata`).
         """
         ...
 

@@ -181,10 +181,20 @@ class DuckDBWarehouse:
         )
         return self.row_count(schema, name)
 
-    def merge(self, schema: str, name: str, select_sql: str, *, unique_key: Sequence[str]) -> int:
+    def merge(
+        self,
+        schema: str,
+        name: str,
+        select_sql: str,
+        *,
+        unique_key: Sequence[str],
+        target_filter: str | None = None,
+    ) -> int:
         relation = self.relation(schema, name)
         cols = [c for c, _ in self.columns(schema, name)]
         on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in unique_key)
+        if target_filter:
+            on = f"{on} AND {target_filter}"
         updates = ", ".join(
             f"{quote_ident(c)} = s.{quote_ident(c)}" for c in cols if c not in unique_key
         )

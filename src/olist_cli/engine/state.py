@@ -1,0 +1,129 @@
+"""Fingerprints of what each model and test last ran on, so unchanged work is skipped.
+
+A model's fingerprint hashes its definition (rendered SQL and build config) with the
+fingerprints of its inputs: the models it refs, as they stand in the warehouse, and the
+raw tables it reads, by the MD5 of the file last loaded into each. When the fingerprint
+equals the one recorded at the model's last successful build, building it again would
+give the same table, so it is reported `up to date` instead.
+
+The state lives in one table beside `_load_metadata`, written in the same transaction as
+the work it records, so a rolled-back build forgets its fingerprints too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from olist_cli.dataset import LOAD_METADATA_TABLE
+from olist_cli.engine.project import Model
+from olist_cli.warehouse.base import Warehouse
+
+STATE_TABLE = "_olist_state"
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def model_definition(model: Model, sql: str) -> str:
+    """What a model's table looks like and how it is built, apart from its data."""
+    cfg = model.config
+    return digest(
+        sql,
+        cfg.materialized,
+        ",".join(cfg.unique_key),
+        cfg.partition_by or "",
+        ",".join(cfg.cluster_by),
+        cfg.incremental_key or "",
+    )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What was recorded for a model or test when it last succeeded."""
+
+    fingerprint: str
+    definition: str
+    status: str
+    failures: int
+
+
+class StateStore:
+    """Read and write `_olist_state` (kind, name) rows in the raw dataset."""
+
+    def __init__(self, warehouse: Warehouse, schema: str) -> None:
+        self.warehouse = warehouse
+        self.schema = schema
+        self.relation = warehouse.relation(schema, STATE_TABLE)
+        self._recorded: dict[tuple[str, str], Recorded] | None = None
+        self._ensured = False
+
+    def _ensure(self) -> None:
+        if self._ensured:
+            return
+        self._ensured = True
+        d = self.warehouse.dialect
+        self.warehouse.ensure_schema(self.schema)
+        self.warehouse.execute(
+            f"create table if not exists {self.relation} ("
+            f"kind {d.type_string}, name {d.type_string}, fingerprint {d.type_string}, "
+            f"definition {d.type_string}, status {d.type_string}, failures {d.type_int}, "
+            f"recorded_at {d.type_timestamp})"
+        )
+
+    def recorded(self) -> dict[tuple[str, str], Recorded]:
+        if self._recorded is None:
+            self._recorded = {}
+            if self.warehouse.table_exists(self.schema, STATE_TABLE):
+                rows = self.warehouse.query(
+                    "select kind, name, fingerprint, definition, status, failures "
+                    f"from {self.relation}"
+                )
+                self._recorded = {
+                    (kind, name): Recorded(fp, definition, status, int(failures or 0))
+                    for kind, name, fp, definition, status, failures in rows
+                }
+        return self._recorded
+
+    def get(self, kind: str, name: str) -> Recorded | None:
+        return self.recorded().get((kind, name))
+
+    def record(self, kind: str, name: str, entry: Recorded) -> None:
+        """Replace the row of (kind, name)."""
+        self.forget(kind, name)
+        self.warehouse.execute(
+            f"insert into {self.relation} values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                kind,
+                name,
+                entry.fingerprint,
+                entry.definition,
+                entry.status,
+                entry.failures,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            ],
+        )
+        self.recorded()[(kind, name)] = entry
+
+    def forget(self, kind: str, name: str) -> None:
+        """Drop the row of (kind, name): that work must run again next time."""
+        self._ensure()
+        self.warehouse.execute(
+            f"delete from {self.relation} where kind = ? and name = ?", [kind, name]
+        )
+        self.recorded().pop((kind, name), None)
+
+    def source_md5s(self) -> dict[str, str]:
+        """The MD5 of the file last loaded into each raw table."""
+        if not self.warehouse.table_exists(self.schema, LOAD_METADATA_TABLE):
+            return {}
+        rows = self.warehouse.query(
+            "select table_name, file_md5 from ("
+            "select table_name, file_md5, row_number() over "
+            "(partition by table_name order by finished_at desc) as recency "
+            f"from {self.warehouse.relation(self.schema, LOAD_METADATA_TABLE)} "
+            "where status = 'success') as latest where recency = 1"
+        )
+        return {table: md5 for table, md5 in rows}
