@@ -40,8 +40,10 @@ from olist_cli.sources.sample.places import CITIES, accented
 from olist_cli.sources.sample.writer import AtomicFiles
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_TRANSLATION = REPO.parent / "shared" / "data" / TRANSLATION.file_name
 PACKAGED_TRANSLATION = REPO / "src" / "olist_cli" / "sources" / "data" / TRANSLATION.file_name
+# The original translation file of the Kaggle dataset (verified against the original).
+TRANSLATION_MD5 = "4196d142e8f2b9697521fc50c97f626b"
+TRANSLATION_BYTES = 2_613
 TS = "%Y-%m-%d %H:%M:%S"
 STATUS_RANK = {
     s: i
@@ -177,18 +179,22 @@ def test_raw_lines_quote_ids_starting_with_a_digit_and_leave_numbers_bare(
     assert all(re.search(r',"\d{5}",[^,]+,[A-Z]{2}$', line) for line in customers)
 
 
-def test_translation_file_is_the_packaged_copy_byte_for_byte(small: Sample) -> None:
+def _is_the_original_translation(data: bytes) -> None:
+    assert len(data) == TRANSLATION_BYTES
+    assert hashlib.md5(data).hexdigest() == TRANSLATION_MD5
+    assert data.startswith(b"\xef\xbb\xbfproduct_category_name,product_category_name_english\r\n")
+    assert data.count(b"\r\n") == 71 and data.count(b"\n") == 71  # CRLF only
+    assert not data.endswith(b"\n")  # header + 71 rows, the last without a newline
+
+
+def test_packaged_translation_is_the_original() -> None:
+    _is_the_original_translation(PACKAGED_TRANSLATION.read_bytes())
+
+
+def test_translation_file_is_the_original_byte_for_byte(small: Sample) -> None:
     written = (small.folder / TRANSLATION.file_name).read_bytes()
+    _is_the_original_translation(written)
     assert written == PACKAGED_TRANSLATION.read_bytes()
-    assert written.startswith(b"\xef\xbb\xbfproduct_category_name,")
-    assert b"\r\n" in written and not written.endswith(b"\n")
-    assert written.count(b"\r\n") == 71  # header + 71 rows, the last without a newline
-
-
-def test_packaged_translation_is_the_shared_original() -> None:
-    if not SHARED_TRANSLATION.exists():
-        pytest.skip(f"{SHARED_TRANSLATION} not present")
-    assert PACKAGED_TRANSLATION.read_bytes() == SHARED_TRANSLATION.read_bytes()
 
 
 def test_value_formats(small: Sample) -> None:
