@@ -48,9 +48,12 @@ def _main(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print errors and the summary only.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every data test, passing ones too.")
+    ] = False,
 ) -> None:
     """olist: one command from the 9 Olist CSV files to a tested star schema."""
-    ctx.obj = Reporter(quiet=quiet)
+    ctx.obj = Reporter(quiet=quiet, verbose=verbose)
 
 
 def _run(stage: Callable[[], T]) -> T:
@@ -242,6 +245,7 @@ def run_all(
                     "Summary",
                     ["stage", "status", "duration", "rows", "message"],
                     [(s.stage, s.status, s.duration_s, s.rows, s.message) for s in report.stages],
+                    always=True,
                 )
 
     _run(stage)

@@ -16,9 +16,12 @@ from typing import Any
 class Reporter:
     """Where every stage reports what it does; pick the style once, at start-up."""
 
-    def __init__(self, *, fancy: bool | None = None, quiet: bool = False) -> None:
+    def __init__(
+        self, *, fancy: bool | None = None, quiet: bool = False, verbose: bool = False
+    ) -> None:
         self.fancy = sys.stdout.isatty() if fancy is None else fancy
         self.quiet = quiet
+        self.verbose = verbose
         self._console: Any = None
         self._status: Any = None
 
@@ -67,8 +70,16 @@ class Reporter:
 
     # -- tables --------------------------------------------------------------------------
 
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        if self.quiet:
+    def table(
+        self,
+        title: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        always: bool = False,
+    ) -> None:
+        """A table; ``always`` shows it even with --quiet (run summaries)."""
+        if self.quiet and not always:
             return
         cells = [[_cell(v) for v in row] for row in rows]
         if self.fancy:

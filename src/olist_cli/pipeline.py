@@ -20,6 +20,7 @@ from olist_cli.errors import BuildError, DataTestFailure, LockedError, OlistErro
 from olist_cli.settings import Settings
 
 if TYPE_CHECKING:
+    from olist_cli.engine import Project
     from olist_cli.warehouse.base import Warehouse
 
 
@@ -139,11 +140,12 @@ def stage_transform(
     select: str | None,
     full_refresh: bool,
     threads: int | None = None,
+    project: Project | None = None,
 ) -> int:
     """Build the selected models in DAG order; raise BuildError if any failed."""
     from olist_cli.engine import build, load_project
 
-    project = load_project(settings, warehouse.dialect)
+    project = project or load_project(settings, warehouse.dialect)
 
     def on_model(result: Any) -> None:
         rows = f"{result.rows:>10,} rows" if result.rows is not None else " " * 15
@@ -179,30 +181,47 @@ def stage_test(
     *,
     select: str | None,
     threads: int | None = None,
+    project: Project | None = None,
 ) -> int:
     """Run the data tests; raise DataTestFailure if an error-level test failed."""
     from olist_cli.engine import load_project, run_tests
 
-    project = load_project(settings, warehouse.dialect)
+    project = project or load_project(settings, warehouse.dialect)
     with reporter.status("test: running data tests"):
         results = run_tests(settings, warehouse, project, select=select, threads=threads)
-    rows = [(r.name, r.model, r.severity, r.status, r.failures, r.duration_s) for r in results]
-    reporter.table(
-        "Data tests", ["test", "model", "severity", "status", "failures", "duration"], rows
-    )
     bad = [r for r in results if r.status in ("fail", "error")]
-    for r in bad + [r for r in results if r.status == "warn"]:
-        reporter.line(f"{r.status.upper()} {r.name}: {r.failures} failing row(s). {r.message}")
+    warned = [r for r in results if r.status == "warn"]
+    # Passing tests are counted, not listed: the table is for what needs a look.
+    listed = results if reporter.verbose else bad + warned
+    if listed:
+        reporter.table(
+            "Data tests",
+            ["test", "model", "severity", "status", "failures", "duration"],
+            [(r.name, r.model, r.severity, r.status, r.failures, r.duration_s) for r in listed],
+        )
+    for r in bad + warned:
+        reporter.line(f"{r.status.upper():<5} {r.name}: {r.message}")
         for sample in r.sample_rows[:3]:
-            reporter.line(f"    {sample}")
-        reporter.line(f"    reproduce: {' '.join(r.sql.split())}")
+            reporter.line(f"      e.g. {_compact(sample)}")
+        if r.sql:
+            reporter.line(f"      reproduce: {' '.join(r.sql.split())}")
     passed = sum(1 for r in results if r.status == "pass")
-    warned = sum(1 for r in results if r.status == "warn")
-    reporter.line(f"test      {passed} passed, {warned} warned, {len(bad)} failed")
+    cached = sum(1 for r in results if "(up to date" in r.message)
+    reused = f" ({cached} up to date, not re-run)" if cached else ""
+    reporter.line(
+        f"test      {len(results)} tests: {passed} passed, {len(warned)} warned, "
+        f"{len(bad)} failed{reused}"
+    )
     if bad:
         names = ", ".join(r.name for r in bad[:5]) + (" …" if len(bad) > 5 else "")
         raise DataTestFailure(f"{len(bad)} error-level data test(s) failed: {names}")
     return len(results)
+
+
+def _compact(row: dict[str, Any], limit: int = 160) -> str:
+    """A sample row on one line: key=value pairs, cut at ``limit`` characters."""
+    text = ", ".join(f"{k}={v}" for k, v in row.items())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @contextmanager
@@ -243,6 +262,9 @@ def run_all(
             result.rows = stage_load(settings, warehouse, folder, reporter, force=force)
         with publishing(warehouse, reporter):
             with report.stage("transform") as result:
+                from olist_cli.engine import load_project
+
+                project = load_project(settings, warehouse.dialect)
                 result.rows = stage_transform(
                     settings,
                     warehouse,
@@ -250,6 +272,9 @@ def run_all(
                     select=select,
                     full_refresh=full_refresh,
                     threads=1,
+                    project=project,
                 )
             with report.stage("test") as result:
-                result.rows = stage_test(settings, warehouse, reporter, select=select, threads=1)
+                result.rows = stage_test(
+                    settings, warehouse, reporter, select=select, threads=1, project=project
+                )

@@ -12,6 +12,7 @@ import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, nodes
@@ -45,6 +46,10 @@ TYPES = (
 )
 SOURCE_KEYS = {f.key: f.raw_table for f in SOURCE_FILES} | {t: t for t in BY_RAW_TABLE}
 _UNDEFINED = re.compile(r"'(\w+)' is undefined")
+# Compiling a template is most of the cost of rendering it; the code object does not
+# depend on the renderer's globals, so one compile per (file, text) serves every render
+# in the process (load-time validation, build, tests).
+_CODE_CACHE: dict[tuple[str, str], CodeType] = {}
 
 
 def display_path(path: Path) -> str:
@@ -138,7 +143,10 @@ class Renderer:
         try:
             template = self._compiled.get(label)
             if template is None:
-                code = self.env.compile(source, name=label, filename=label)
+                code = _CODE_CACHE.get((label, source))
+                if code is None:
+                    code = self.env.compile(source, name=label, filename=label)
+                    _CODE_CACHE[(label, source)] = code
                 template = self.env.template_class.from_code(
                     self.env, code, self.env.make_globals(None)
                 )
