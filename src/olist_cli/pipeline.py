@@ -104,11 +104,11 @@ def stage_download(settings: Settings, options: SourceOptions, reporter: Reporte
     from olist_cli.sources import fetch_source
 
     with reporter.status(f"download: {options.source}"):
-        folder = fetch_source(
+        fetched = fetch_source(
             settings, options.source, scale=options.scale, seed=options.seed, as_of=options.as_of
         )
-    reporter.line(f"download  9 files ready in {folder}")
-    return folder
+    reporter.line(f"download  {fetched.note}")
+    return fetched.folder
 
 
 def stage_load(

@@ -7,6 +7,7 @@ names. Per render: ``this`` and ``is_incremental()``. Undefined names are errors
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import traceback
@@ -15,7 +16,15 @@ from pathlib import Path
 from types import CodeType
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, nodes
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    nodes,
+)
 
 from olist_cli.dataset import BY_RAW_TABLE, SOURCE_FILES
 from olist_cli.errors import OlistError, ProjectError
@@ -125,6 +134,13 @@ class Renderer:
         )
         self._names = (*self.env.globals, "this", "is_incremental")
         self._compiled: dict[str, Template] = {}
+        # Compiled templates also persist between runs (Jinja's own bytecode cache, keyed
+        # by source text): parsing and compiling ~180 templates is most of a no-op run.
+        self.bytecode_cache: FileSystemBytecodeCache | None = None
+        cache_dir = settings.data_dir / ".olist-cache" / "jinja"
+        with contextlib.suppress(OSError):
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            self.bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
 
     def ref(self, name: str) -> str:
         model = self.project.models.get(name)
@@ -138,15 +154,30 @@ class Renderer:
         except ValueError as exc:
             raise ProjectError(str(exc)) from None
 
+    def _code(self, source: str, label: str) -> CodeType:
+        """The template's compiled code: from memory, from the disk cache, or compiled."""
+        code = _CODE_CACHE.get((label, source))
+        if code is not None:
+            return code
+        bucket = None
+        if self.bytecode_cache is not None:
+            bucket = self.bytecode_cache.get_bucket(self.env, label, label, source)
+            code = bucket.code
+        if code is None:
+            code = self.env.compile(source, name=label, filename=label)
+            if bucket is not None and self.bytecode_cache is not None:
+                bucket.code = code
+                with contextlib.suppress(OSError):  # a cache that cannot be written is no error
+                    self.bytecode_cache.set_bucket(bucket)
+        _CODE_CACHE[(label, source)] = code
+        return code
+
     def render(self, source: str, label: str, **context: Any) -> str:
         """Render one template; its SQL comes back without a trailing semicolon."""
         try:
             template = self._compiled.get(label)
             if template is None:
-                code = _CODE_CACHE.get((label, source))
-                if code is None:
-                    code = self.env.compile(source, name=label, filename=label)
-                    _CODE_CACHE[(label, source)] = code
+                code = self._code(source, label)
                 template = self.env.template_class.from_code(
                     self.env, code, self.env.make_globals(None)
                 )

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
+from olist_cli.dataset import SOURCE_FILES
 from olist_cli.errors import UsageError
 from olist_cli.settings import Settings
+
+SAMPLE_MANIFEST = ".olist-sample.json"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    folder: Path  # holds the 9 files
+    note: str  # what was done, for the log
 
 
 def fetch_source(
@@ -16,17 +30,15 @@ def fetch_source(
     scale: float = 1.0,
     seed: int = 42,
     as_of: dt.date | None = None,
-) -> Path:
-    """Make the 9 raw files available; return the folder that holds them.
+) -> Fetched:
+    """Make the 9 raw files available and say where they are.
 
-    ``sample`` generates them into ``settings.raw_dir``; a folder is used where it is; a
-    ``.zip`` is unpacked into ``settings.raw_dir``.
+    ``sample`` generates them into ``settings.raw_dir`` (unless the same sample is already
+    there, untouched); a folder is used where it is; a ``.zip`` is unpacked into
+    ``settings.raw_dir``.
     """
     if source == "sample":
-        from olist_cli.sources.sample import generate_sample
-
-        generate_sample(settings.raw_dir, scale=scale, seed=seed, as_of=as_of)
-        return settings.raw_dir
+        return _sample(settings.raw_dir, scale=scale, seed=seed, as_of=as_of)
     if source == "kaggle":
         raise UsageError(
             "--source kaggle is not available in this version yet; download "
@@ -36,4 +48,58 @@ def fetch_source(
         raise UsageError("--as-of applies to --source sample only")
     from olist_cli.sources.local import resolve_local_source
 
-    return resolve_local_source(Path(source), settings.raw_dir)
+    folder = resolve_local_source(Path(source), settings.raw_dir)
+    return Fetched(folder, f"using the files in {folder}")
+
+
+def _sample(raw_dir: Path, *, scale: float, seed: int, as_of: dt.date | None) -> Fetched:
+    """Generate the sample, or keep the one already in ``raw_dir`` if it is the same."""
+    wanted = {
+        "generator": _generator_fingerprint(),
+        "scale": scale,
+        "seed": seed,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+    manifest = raw_dir / SAMPLE_MANIFEST
+    what = f"scale {scale:g}, seed {seed}" + (f", as of {as_of}" if as_of else "")
+    if _read_manifest(manifest) == {**wanted, "files": _identities(raw_dir)}:
+        return Fetched(raw_dir, f"sample ({what}) already in {raw_dir}, unchanged")
+    from olist_cli.sources.sample import generate_sample  # numpy: only when generating
+
+    generate_sample(raw_dir, scale=scale, seed=seed, as_of=as_of)
+    _write_manifest(manifest, {**wanted, "files": _identities(raw_dir)})
+    return Fetched(raw_dir, f"sample ({what}) generated in {raw_dir}")
+
+
+def _generator_fingerprint() -> str:
+    """A hash of the generator's code: another generator writes other bytes."""
+    package = Path(__file__).parent / "sample"
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _identities(folder: Path) -> dict[str, list[int]] | None:
+    """Size, inode and times of each of the 9 files; None if one is missing."""
+    found = {}
+    for source in SOURCE_FILES:
+        try:
+            st = (folder / source.file_name).stat()
+        except OSError:
+            return None
+        found[source.file_name] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return found
+
+
+def _read_manifest(path: Path) -> object:
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads(path.read_text(encoding="utf-8"))
+    return None
+
+
+def _write_manifest(path: Path, content: dict[str, object]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(content, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
