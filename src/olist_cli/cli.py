@@ -131,12 +131,13 @@ def download(
     as_of_date = _parse_as_of(as_of)
 
     def stage() -> None:
-        from olist_cli.pipeline import SourceOptions, stage_download
+        from olist_cli.pipeline import SourceOptions, stage_download, warehouse_lock
         from olist_cli.settings import load_settings
 
+        settings = load_settings()
         options = SourceOptions(source, scale, seed, as_of_date)
-
-        stage_download(load_settings(), options, _reporter(ctx))
+        with warehouse_lock(settings):  # a run loading these files must not see them change
+            stage_download(settings, options, _reporter(ctx))
 
     _run(stage)
 
