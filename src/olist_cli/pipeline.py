@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,11 @@ from olist_cli.settings import Settings
 
 if TYPE_CHECKING:
     from olist_cli.engine import Project
+    from olist_cli.sources import Fetched
     from olist_cli.warehouse.base import Warehouse
+
+
+Outcome = tuple[int | None, str]  # (rows, one-line summary) of a stage
 
 
 @dataclass
@@ -99,8 +104,8 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
 # -- stages ------------------------------------------------------------------------------
 
 
-def stage_download(settings: Settings, options: SourceOptions, reporter: Reporter) -> Path:
-    """Fetch or generate the raw files; return the folder that holds them."""
+def stage_download(settings: Settings, options: SourceOptions, reporter: Reporter) -> Fetched:
+    """Fetch or generate the raw files; say where they are."""
     from olist_cli.sources import fetch_source
 
     with reporter.status(f"download: {options.source}"):
@@ -108,12 +113,12 @@ def stage_download(settings: Settings, options: SourceOptions, reporter: Reporte
             settings, options.source, scale=options.scale, seed=options.seed, as_of=options.as_of
         )
     reporter.line(f"download  {fetched.note}")
-    return fetched.folder
+    return fetched
 
 
 def stage_load(
     settings: Settings, warehouse: Warehouse, folder: Path, reporter: Reporter, *, force: bool
-) -> int:
+) -> Outcome:
     """Load the nine files into raw tables; return rows loaded (skipped files count 0)."""
     from olist_cli.load import load_raw
 
@@ -129,7 +134,9 @@ def stage_load(
 
     with reporter.status("load: raw tables"):
         results = load_raw(settings, warehouse, folder, force=force, on_event=on_file)
-    return sum(r.rows for r in results if r.status == "loaded")
+    loaded = [r for r in results if r.status == "loaded"]
+    summary = f"{len(loaded)} loaded, {len(results) - len(loaded)} unchanged"
+    return sum(r.rows for r in loaded), summary
 
 
 def stage_transform(
@@ -141,7 +148,7 @@ def stage_transform(
     full_refresh: bool,
     threads: int | None = None,
     project: Project | None = None,
-) -> int:
+) -> Outcome:
     """Build the selected models in DAG order; raise BuildError if any failed."""
     from olist_cli.engine import build, load_project
 
@@ -171,7 +178,9 @@ def stage_transform(
     if failed:
         first = failed[0]
         raise BuildError(f"{len(failed)} model(s) failed to build; {first.name}: {first.message}")
-    return sum(r.rows or 0 for r in results)
+    counts = Counter(r.status for r in results)
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return sum(r.rows or 0 for r in results), summary
 
 
 def stage_test(
@@ -182,7 +191,7 @@ def stage_test(
     select: str | None,
     threads: int | None = None,
     project: Project | None = None,
-) -> int:
+) -> Outcome:
     """Run the data tests; raise DataTestFailure if an error-level test failed."""
     from olist_cli.engine import load_project, run_tests
 
@@ -201,6 +210,8 @@ def stage_test(
         )
     for r in bad + warned:
         reporter.line(f"{r.status.upper():<5} {r.name}: {r.message}")
+        if r.status == "warn" and not reporter.verbose:
+            continue  # a known quirk: one line; --verbose shows the rows and the SQL
         for sample in r.sample_rows[:3]:
             reporter.line(f"      e.g. {_compact(sample)}")
         if r.sql:
@@ -215,7 +226,7 @@ def stage_test(
     if bad:
         names = ", ".join(r.name for r in bad[:5]) + (" …" if len(bad) > 5 else "")
         raise DataTestFailure(f"{len(bad)} error-level data test(s) failed: {names}")
-    return len(results)
+    return None, f"{len(results)} tests: {passed} passed, {len(warned)} warned{reused}"
 
 
 def _compact(row: dict[str, Any], limit: int = 160) -> str:
@@ -256,16 +267,19 @@ def run_all(
 ) -> None:
     """download → load → transform → test, under the warehouse lock."""
     with warehouse_lock(settings), open_warehouse(settings) as warehouse:
-        with report.stage("download"):
-            folder = stage_download(settings, options, reporter)
+        with report.stage("download") as result:
+            fetched = stage_download(settings, options, reporter)
+            result.message = fetched.note
         with report.stage("load") as result:
-            result.rows = stage_load(settings, warehouse, folder, reporter, force=force)
+            result.rows, result.message = stage_load(
+                settings, warehouse, fetched.folder, reporter, force=force
+            )
         with publishing(warehouse, reporter):
             with report.stage("transform") as result:
                 from olist_cli.engine import load_project
 
                 project = load_project(settings, warehouse.dialect)
-                result.rows = stage_transform(
+                result.rows, result.message = stage_transform(
                     settings,
                     warehouse,
                     reporter,
@@ -275,6 +289,6 @@ def run_all(
                     project=project,
                 )
             with report.stage("test") as result:
-                result.rows = stage_test(
+                result.rows, result.message = stage_test(
                     settings, warehouse, reporter, select=select, threads=1, project=project
                 )
