@@ -35,6 +35,7 @@ from olist_cli.dataset import (
     SourceFile,
 )
 from olist_cli.errors import UsageError
+from olist_cli.sources import SAMPLE_MANIFEST
 from olist_cli.sources.sample import DATA_END_DAY, generate_sample
 from olist_cli.sources.sample.places import CITIES, accented
 from olist_cli.sources.sample.writer import AtomicFiles
@@ -684,8 +685,9 @@ def test_cli_writes_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("OLIST_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["download", "--source", "sample", "--scale", "0.001"])
     assert result.exit_code == 0, result.output
+    # The nine files, and the CLI's note of which sample they are (to skip regenerating it).
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(
-        f.file_name for f in SOURCE_FILES
+        [f.file_name for f in SOURCE_FILES] + [SAMPLE_MANIFEST]
     )
 
 
