@@ -241,6 +241,34 @@ def test_every_reference_resolves(small: Sample) -> None:
     assert {s["seller_zip_code_prefix"] for s in small["sellers"]} <= geo
 
 
+def _unsold(tables: dict[str, Rows]) -> tuple[set[str], set[str]]:
+    """Products and sellers of the catalogue that no order item points to."""
+    items = tables["order_items"]
+    products = {p["product_id"] for p in tables["products"]} - {i["product_id"] for i in items}
+    sellers = {s["seller_id"] for s in tables["sellers"]} - {i["seller_id"] for i in items}
+    return products, sellers
+
+
+def test_every_product_and_seller_is_sold(small: Sample) -> None:
+    assert _unsold(small.tables) == (set(), set())
+
+
+@pytest.mark.parametrize(
+    ("scale", "chunk"),
+    [(0.00001, None), (0.0003, None), (0.002, None), (0.01, 331)],
+    ids=["1-order", "30-orders", "199-orders", "scale0.01-last-chunk-of-1-order"],
+)
+def test_every_product_and_seller_is_sold_at_any_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scale: float, chunk: int | None
+) -> None:
+    if chunk:  # 994 orders: three chunks of 331 and one of a single order
+        monkeypatch.setattr("olist_cli.sources.sample.scaling.CHUNK_ORDERS", chunk)
+    generate_sample(tmp_path, scale=scale, seed=3, progress=False)
+    tables = read_all(tmp_path)
+    assert tables["products"] and tables["sellers"]
+    assert _unsold(tables) == (set(), set())
+
+
 # -- quirks (each at least once at scale 0.01 and 0.05) ------------------------------------
 
 
@@ -414,6 +442,20 @@ def test_scale_one_quirk_counts(full: Sample) -> None:
     assert sum(p["product_weight_g"] == "" for p in products) == 2
     assert sum(p["product_weight_g"] == "0" for p in products) == 4
     assert Counter(p["product_category_name"] for p in products)["cama_mesa_banho"] == 3_029
+
+
+def test_scale_one_every_product_and_seller_is_sold_with_a_skew(full: Sample) -> None:
+    assert _unsold(full.tables) == (set(), set())
+    product_sales = Counter(i["product_id"] for i in full["order_items"])
+    n_items = len(full["order_items"])
+    # Real data: the best seller 527 items; the top three sellers 2,033 / 1,987 / 1,931.
+    assert product_sales.most_common(1)[0][1] >= 200
+    top_tenth = sum(n for _, n in product_sales.most_common(len(product_sales) // 10))
+    assert top_tenth / n_items >= 0.4
+    sold_once = sum(n == 1 for n in product_sales.values()) / len(product_sales)
+    assert 0.35 <= sold_once <= 0.65
+    seller_sales = Counter(i["seller_id"] for i in full["order_items"])
+    assert seller_sales.most_common(1)[0][1] >= 1_000
 
 
 def test_scale_one_order_timeline(full: Sample) -> None:

@@ -23,6 +23,9 @@ CATEGORY_CELLS = cells.text_pool([name for name, _ in PRODUCTS_PER_CATEGORY] + [
 PRICE_MEDIAN = 75.0
 PRICE_SIGMA = 0.98  # lognormal: mean = 75 * exp(sigma^2 / 2) ≈ 121, the real mean
 PRICE_MAX = 6735.00
+# Items beyond each product's first sale go by a lognormal popularity: at scale 1 the best
+# seller sells a few hundred times (the real one 527) and about half the products once.
+POPULARITY_SIGMA = 1.6
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Products:
     size_null: np.ndarray  # weight and dimensions unknown
     price_cents: np.ndarray  # the price its seller asks
     seller: np.ndarray  # index into Sellers
-    popularity: np.ndarray  # relative chance that an item is this product
+    popularity: np.ndarray  # relative chance that an item (not a first sale) is this product
 
     def __len__(self) -> int:
         return len(self.category)
@@ -114,7 +117,7 @@ def make_products(n: int, n_sellers: int, scale: float, rng: np.random.Generator
         size_null=size_null,
         price_cents=np.round(price * 100).astype(np.int64),
         seller=seller,
-        popularity=rng.lognormal(0.0, 1.4, n),
+        popularity=rng.lognormal(0.0, POPULARITY_SIGMA, n),
     )
 
 

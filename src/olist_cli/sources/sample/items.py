@@ -2,6 +2,13 @@
 
 An item is fixed when the order is placed, so its row (the seller's shipping deadline
 included) is the same in every snapshot that holds the order.
+
+Every product of the catalogue is sold at least once, as in the real data (and so is every
+seller, each of whom has a product). Before any chunk is made, ``first_sales`` deals the
+whole catalogue out to the chunks: each chunk gets a share of the products, no more than
+it has orders with items. The chunk then gives each product of its share one item of its
+own (its "first sale", at a random free slot); every other item is drawn by popularity.
+So coverage is exact and does not depend on chance or on how the orders are chunked.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import numpy as np
 
 from olist_cli.sources.sample.catalogue import Products
 from olist_cli.sources.sample.orders import CANCELED, DAY, HOUR, UNAVAILABLE, Orders
+from olist_cli.sources.sample.scaling import apportion_capped
 
 # Real orders by number of items (orders without items aside).
 ITEMS_PER_ORDER = {
@@ -22,6 +30,24 @@ SAME_PRODUCT_SHARE = 0.55  # of an order's further items that repeat its first p
 FREIGHT_MEDIAN = 16.0
 # log freight = log 16 + 0.2 log(weight / 700 g) + N(0, 0.55): sigma ≈ 0.63 in all, so the
 # mean is ≈ 16 * exp(0.63^2 / 2) ≈ 19.5, the real ≈ 20.
+
+
+def first_sales(
+    n_products: int, sizes: list[int], quirks: list[dict[str, int]], rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Per chunk, the products it must sell once: all products, dealt out by chunk size.
+
+    A chunk never gets more products than it has orders with items (its orders less its
+    orders without items, which are at most its ``no_items`` or ``unavailable`` quirk
+    count), so every product fits as long as the whole data has that many such orders:
+    at every scale, since there are ≈ 0.33 products per order.
+    """
+    room = [
+        max(0, size - max(q["no_items"], q["unavailable"]))
+        for size, q in zip(sizes, quirks, strict=True)
+    ]
+    shares = apportion_capped(n_products, sizes, np.array(room))
+    return np.split(rng.permutation(n_products), np.cumsum(shares)[:-1])
 
 
 @dataclass(frozen=True)
@@ -39,7 +65,11 @@ class Items:
 
 
 def make_items(
-    orders: Orders, products: Products, quirks: dict[str, int], rng: np.random.Generator
+    orders: Orders,
+    products: Products,
+    must_sell: np.ndarray,
+    quirks: dict[str, int],
+    rng: np.random.Generator,
 ) -> Items:
     n = len(orders)
     table = np.array(list(ITEMS_PER_ORDER))
@@ -58,6 +88,11 @@ def make_items(
     pop = products.popularity
     product = rng.choice(len(pop), size=len(order), p=pop / pop.sum())
     repeat = (seq > 1) & (rng.random(len(order)) < SAME_PRODUCT_SHARE)
+    # First sales: each product of the chunk's share takes one item that is not a repeat
+    # (every order with items has one, and ``first_sales`` gave no more products than that).
+    free = np.flatnonzero(~repeat)
+    k = min(len(must_sell), len(free))
+    product[rng.choice(free, size=k, replace=False)] = must_sell[:k]
     product[repeat] = product[first_row[order[repeat]]]
 
     # Heavier products cost more to ship.

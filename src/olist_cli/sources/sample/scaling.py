@@ -77,6 +77,21 @@ def apportion(total: int, weights: Sequence[float] | np.ndarray) -> np.ndarray:
     return parts
 
 
+def apportion_capped(
+    total: int, weights: Sequence[float] | np.ndarray, caps: np.ndarray
+) -> np.ndarray:
+    """``apportion`` with each part at most its cap: what a part cannot hold goes to the others.
+
+    Deterministic. If the caps add up to less than ``total``, every part is at its cap.
+    """
+    caps = np.asarray(caps, dtype=np.int64)
+    parts = np.minimum(apportion(total, weights), caps)
+    while (left := min(total, int(caps.sum())) - int(parts.sum())) > 0:
+        room = caps - parts
+        parts += np.minimum(apportion(left, room), room)
+    return parts
+
+
 def chunk_sizes(total_orders: int) -> list[int]:
     """Orders per chunk: full chunks of CHUNK_ORDERS, then the rest."""
     sizes = [CHUNK_ORDERS] * (total_orders // CHUNK_ORDERS)

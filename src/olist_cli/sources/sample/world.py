@@ -15,7 +15,7 @@ import numpy as np
 from olist_cli.sources.sample import cells
 from olist_cli.sources.sample.catalogue import Products, Sellers, make_products, make_sellers
 from olist_cli.sources.sample.geo import Geolocation, ZipUniverse, make_geolocation, make_universe
-from olist_cli.sources.sample.items import Items, make_items
+from olist_cli.sources.sample.items import Items, first_sales, make_items
 from olist_cli.sources.sample.orders import Orders, make_orders
 from olist_cli.sources.sample.payments import Payments, make_payments
 from olist_cli.sources.sample.people import People, make_people
@@ -44,6 +44,7 @@ class World:
     chunk_sizes: list[int]
     chunk_quirks: list[dict[str, int]]
     chunk_seeds: list[np.random.SeedSequence]
+    chunk_first_sales: list[np.ndarray]  # per chunk, the products it sells once for sure
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,14 @@ def _rng(seed: np.random.SeedSequence) -> np.random.Generator:
 
 
 def make_world(scale: float, seed: int) -> World:
-    universe_ss, catalogue_ss, people_ss, geo_ss, text_ss, orders_ss = np.random.SeedSequence(
-        seed
-    ).spawn(6)
+    streams = np.random.SeedSequence(seed).spawn(7)
+    universe_ss, catalogue_ss, people_ss, geo_ss, text_ss, orders_ss, sales_ss = streams
     universe = make_universe(n_zip_prefixes(scale), _rng(universe_ss))
     catalogue_rng = _rng(catalogue_ss)
     sellers = make_sellers(n_sellers(scale), universe, scale, catalogue_rng)
     products = make_products(n_products(scale), len(sellers), scale, catalogue_rng)
     sizes = chunk_sizes(n_orders(scale))
+    quirks = chunk_quirks(scale, sizes)
     return World(
         universe=universe,
         products=products,
@@ -77,8 +78,9 @@ def make_world(scale: float, seed: int) -> World:
         product_id_cells=cells.hex_ids(products.raw_id),
         seller_id_cells=cells.hex_ids(sellers.raw_id),
         chunk_sizes=sizes,
-        chunk_quirks=chunk_quirks(scale, sizes),
+        chunk_quirks=quirks,
         chunk_seeds=orders_ss.spawn(len(sizes)),
+        chunk_first_sales=first_sales(len(products), sizes, quirks, _rng(sales_ss)),
     )
 
 
@@ -88,7 +90,7 @@ def make_chunk(world: World, index: int) -> Chunk:
     quirks = world.chunk_quirks[index]
     rng = _rng(world.chunk_seeds[index])
     orders = make_orders(person, quirks, rng)
-    items = make_items(orders, world.products, quirks, rng)
+    items = make_items(orders, world.products, world.chunk_first_sales[index], quirks, rng)
     return Chunk(
         orders=orders,
         items=items,
