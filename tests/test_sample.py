@@ -313,6 +313,29 @@ def test_item_quirks(small: Sample) -> None:
     assert any(i["freight_value"] == "0.00" for i in small["order_items"])
 
 
+def _far_shipping_limits(sample: Sample) -> list[dict[str, str]]:
+    return [i for i in sample["order_items"] if i["shipping_limit_date"] >= "2019"]
+
+
+def test_shipping_limits_years_ahead(small: Sample) -> None:
+    far = _far_shipping_limits(small)
+    assert far  # at least one from scale 0.01
+    orders = {o["order_id"]: o for o in small["orders"]}
+    per_order = Counter(i["order_id"] for i in small["order_items"])
+    for item in far:
+        order = orders[item["order_id"]]
+        assert order["order_status"] == "delivered" and per_order[item["order_id"]] == 1
+        assert order["order_purchase_timestamp"].startswith("2017-")
+        assert "2020-02-01" <= item["shipping_limit_date"] <= "2020-04-09 23:59:59"
+    # The others are a week or so after the purchase, within the data.
+    rest = [i for i in small["order_items"] if i not in far]
+    assert max(i["shipping_limit_date"] for i in rest) < "2018-11"
+    for item in rest[:200]:
+        purchase = ts(orders[item["order_id"]]["order_purchase_timestamp"])
+        assert dt.timedelta(days=6) <= ts(item["shipping_limit_date"]) - purchase
+        assert ts(item["shipping_limit_date"]) - purchase < dt.timedelta(days=8)
+
+
 def test_payment_quirks(small: Sample) -> None:
     pays = small["payments"]
     per_order = by(pays, "order_id")
@@ -456,6 +479,22 @@ def test_scale_one_every_product_and_seller_is_sold_with_a_skew(full: Sample) ->
     assert 0.35 <= sold_once <= 0.65
     seller_sales = Counter(i["seller_id"] for i in full["order_items"])
     assert seller_sales.most_common(1)[0][1] >= 1_000
+
+
+def test_scale_one_dates_span_five_calendar_years(full: Sample) -> None:
+    far = _far_shipping_limits(full)
+    assert len(far) == 4  # as in the real items file
+    assert all("2020-02-01" <= i["shipping_limit_date"] <= "2020-04-09 23:59:59" for i in far)
+    columns = {
+        "orders": ("order_purchase_timestamp", *ORDER_DATES, "order_estimated_delivery_date"),
+        "order_items": ("shipping_limit_date",),
+        "reviews": ("review_creation_date", "review_answer_timestamp"),
+    }
+    dates = {r[c][:10] for key, cols in columns.items() for r in full[key] for c in cols if r[c]}
+    first, last = dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))
+    assert (first.year, last.year) == (2016, 2020)
+    # A calendar of whole years covering every date the facts reference: 2016-2020.
+    assert (dt.date(last.year, 12, 31) - dt.date(first.year, 1, 1)).days + 1 == 1_827
 
 
 def test_scale_one_order_timeline(full: Sample) -> None:

@@ -13,12 +13,22 @@ So coverage is exact and does not depend on chance or on how the orders are chun
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
+from olist_cli.sources.sample.calendar import day_start
 from olist_cli.sources.sample.catalogue import Products
-from olist_cli.sources.sample.orders import CANCELED, DAY, HOUR, UNAVAILABLE, Orders
+from olist_cli.sources.sample.orders import (
+    CANCELED,
+    DAY,
+    DELIVERED,
+    HOUR,
+    UNAVAILABLE,
+    Orders,
+    pick,
+)
 from olist_cli.sources.sample.scaling import apportion_capped
 
 # Real orders by number of items (orders without items aside).
@@ -30,6 +40,11 @@ SAME_PRODUCT_SHARE = 0.55  # of an order's further items that repeat its first p
 FREIGHT_MEDIAN = 16.0
 # log freight = log 16 + 0.2 log(weight / 700 g) + N(0, 0.55): sigma ≈ 0.63 in all, so the
 # mean is ≈ 16 * exp(0.63^2 / 2) ≈ 19.5, the real ≈ 20.
+
+# A few items of delivered 2017 orders carry a shipping limit in 2020 (the real file has 4,
+# in February and April 2020, the latest 2020-04-09 22:35:08), an oddity kept as it is.
+FAR_LIMIT_ORDERS = (day_start(dt.date(2017, 1, 1)), day_start(dt.date(2018, 1, 1)))
+FAR_LIMIT_DAYS = (day_start(dt.date(2020, 2, 1)), day_start(dt.date(2020, 4, 9)))
 
 
 def first_sales(
@@ -103,12 +118,23 @@ def make_items(
     freight_cents[rng.choice(len(order), min(quirks["freight_zero"], len(order)), False)] = 0
 
     deadline = orders.purchase + 6 * DAY + rng.integers(0, 30 * HOUR, n)
+    shipping_limit = deadline[order]
+    # Shipping limits years ahead: on the only item of some delivered orders from 2017.
+    lo, hi = FAR_LIMIT_ORDERS
+    single = np.bincount(order, minlength=n) == 1
+    pool = np.flatnonzero(
+        single & (orders.fate == DELIVERED) & (orders.purchase >= lo) & (orders.purchase < hi)
+    )
+    far = first_row[pick(pool, quirks["shipping_limit_2020"], rng)]
+    first_day, last_day = FAR_LIMIT_DAYS
+    days = rng.integers(0, (last_day - first_day) // DAY + 1, len(far))
+    shipping_limit[far] = first_day + days * DAY + shipping_limit[far] % DAY
     return Items(
         order=order,
         seq=seq,
         product=product,
         seller=products.seller[product],
-        shipping_limit=deadline[order],
+        shipping_limit=shipping_limit,
         price_cents=products.price_cents[product],
         freight_cents=freight_cents,
     )

@@ -30,6 +30,7 @@ REAL_COUNTS: dict[str, int] = {
     # items
     "no_items": 775,
     "freight_zero": 380,
+    "shipping_limit_2020": 4,
     # payments
     "payment_mismatch": 250,
     "single_row_sequential_2": 80,
