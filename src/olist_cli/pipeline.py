@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 Outcome = tuple[int | None, str]  # (rows, one-line summary) of a stage
+_SAID = {"success": "built", "error": "failed"}  # model statuses, as a summary says them
 
 
 @dataclass
@@ -179,7 +180,7 @@ def stage_transform(
         first = failed[0]
         raise BuildError(f"{len(failed)} model(s) failed to build; {first.name}: {first.message}")
     counts = Counter(r.status for r in results)
-    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    summary = ", ".join(f"{n} {_SAID.get(status, status)}" for status, n in counts.items())
     return sum(r.rows or 0 for r in results), summary
 
 
