@@ -183,10 +183,15 @@ def transform(
         with (
             warehouse_lock(settings),
             open_warehouse(settings) as warehouse,
-            publishing(warehouse, reporter),
+            publishing(warehouse, reporter) as threads,
         ):
             stage_transform(
-                settings, warehouse, reporter, select=select, full_refresh=full_refresh, threads=1
+                settings,
+                warehouse,
+                reporter,
+                select=select,
+                full_refresh=full_refresh,
+                threads=threads,
             )
 
     _run(stage)

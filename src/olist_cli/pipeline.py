@@ -237,20 +237,19 @@ def _compact(row: dict[str, Any], limit: int = 160) -> str:
 
 
 @contextmanager
-def publishing(warehouse: Warehouse, reporter: Reporter) -> Iterator[None]:
+def publishing(warehouse: Warehouse, reporter: Reporter) -> Iterator[int | None]:
     """Write, audit, publish: the work inside becomes visible all at once, or not at all.
 
-    On DuckDB the whole block is one transaction: readers (and a crash) see either the
-    previous tables or every new one. The block must run on the warehouse's own
-    connection (threads=1), since other threads' connections are outside the transaction.
+    Yields the number of threads the work inside may use: 1 where the adapter audits on
+    its own connection (DuckDB's transaction), else the settings' default (None).
     """
     try:
-        with warehouse.transaction():
-            yield
+        with warehouse.write_audit_publish():
+            yield 1 if warehouse.audit_on_one_connection else None
     except OlistError as exc:
         exc.message += "; nothing was published, the warehouse is as it was before this run"
         raise
-    reporter.line("publish   committed: readers now see the new tables", style="green")
+    reporter.line("publish   done: readers now see the new tables", style="green")
 
 
 # -- run-all -----------------------------------------------------------------------------
@@ -275,7 +274,7 @@ def run_all(
             result.rows, result.message = stage_load(
                 settings, warehouse, fetched.folder, reporter, force=force
             )
-        with publishing(warehouse, reporter):
+        with publishing(warehouse, reporter) as threads:
             with report.stage("transform") as result:
                 from olist_cli.engine import load_project
 
@@ -286,10 +285,10 @@ def run_all(
                     reporter,
                     select=select,
                     full_refresh=full_refresh,
-                    threads=1,
+                    threads=threads,
                     project=project,
                 )
             with report.stage("test") as result:
                 result.rows, result.message = stage_test(
-                    settings, warehouse, reporter, select=select, threads=1, project=project
+                    settings, warehouse, reporter, select=select, threads=threads, project=project
                 )

@@ -18,6 +18,8 @@ class ModelResult:
     duration_s: float
     rows: int | None  # table rows, rows merged for an incremental run, None for a view
     message: str
+    bytes_processed: int | None = None  # where the engine reports it (BigQuery)
+    bytes_billed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,5 @@ class TestResult:
     sql: str  # the compiled failing-rows SELECT, to reproduce the failure by hand
     sample_rows: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    bytes_processed: int | None = None  # where the engine reports it (BigQuery)
+    bytes_billed: int | None = None

@@ -67,6 +67,9 @@ class Warehouse(Protocol):
 
     name: ClassVar[str]
     dialect: Dialect
+    # True when write_audit_publish() holds state on the adapter's own connection, so the
+    # work inside it must run on the calling thread (DuckDB: one transaction).
+    audit_on_one_connection: ClassVar[bool]
 
     def relation(self, schema: str, name: str) -> str:
         """The quoted, fully qualified name of a table or view."""
@@ -128,6 +131,13 @@ class Warehouse(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]:
         """Group statements so that they all take effect, or none does."""
+        ...
+
+    def write_audit_publish(self) -> AbstractContextManager[None]:
+        """Models built and tested inside become visible to readers together, on success.
+
+        On an exception nothing is published and readers see the previous tables.
+        """
         ...
 
     def close(self) -> None: ...

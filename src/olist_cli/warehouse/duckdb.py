@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -73,6 +73,7 @@ class DuckDBWarehouse:
     """A DuckDB database file. Thread-safe: each thread gets its own cursor."""
 
     name: ClassVar[str] = "duckdb"
+    audit_on_one_connection: ClassVar[bool] = True
 
     def __init__(self, path: Path | str, *, threads: int | None = None) -> None:
         self.path = Path(path) if str(path) != ":memory:" else path
@@ -115,6 +116,10 @@ class DuckDBWarehouse:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+
+    def write_audit_publish(self) -> AbstractContextManager[None]:
+        # One transaction: readers (and a crash) see the old tables or all the new ones.
+        return self.transaction()
 
     # -- generic SQL ---------------------------------------------------------------------
 
