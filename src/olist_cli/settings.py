@@ -55,6 +55,57 @@ class Settings(BaseSettings):
         "days before the table's watermark, so late updates are not missed.",
     )
 
+    # -- BigQuery ---------------------------------------------------------------------------
+    bq_project: str | None = Field(None, description="GCP project of the BigQuery datasets.")
+    bq_location: str = Field("US", description="BigQuery location of the datasets and jobs.")
+    bq_credentials: Path | None = Field(
+        None,
+        description="Service-account JSON key file; default: application default credentials.",
+    )
+    bq_api_endpoint: str | None = Field(
+        None,
+        description="BigQuery API endpoint override (an emulator, e.g. http://127.0.0.1:9050).",
+    )
+    bq_job_labels: dict[str, str] = Field(
+        default_factory=lambda: {"app": "olist"},
+        description="Labels put on every BigQuery job (JSON object).",
+    )
+    bq_maximum_bytes_billed: int | None = Field(
+        None, ge=0, description="Fail any BigQuery job that would bill more bytes than this."
+    )
+    bq_job_timeout_s: float = Field(600.0, gt=0, description="Seconds one BigQuery job may take.")
+    bq_retry_deadline_s: float = Field(
+        120.0, gt=0, description="Seconds to keep retrying transient BigQuery errors."
+    )
+
+    # -- Cloud Storage archive and Kaggle ---------------------------------------------------
+    gcs_bucket: str | None = Field(
+        None, description="Bucket for `olist archive`; unset: archive to <data dir>/archive."
+    )
+    gcs_prefix: str = Field("olist/raw", description="Object prefix inside the bucket.")
+    gcs_api_endpoint: str | None = Field(
+        None, description="Cloud Storage endpoint override (an emulator)."
+    )
+    archive: bool = Field(False, description="Archive the raw files as part of run-all.")
+    kaggle_dataset: str = Field(
+        "olistbr/brazilian-ecommerce", description="Kaggle dataset that --source kaggle fetches."
+    )
+
+    # -- running under cron and CI ----------------------------------------------------------
+    retries: int = Field(
+        3, ge=0, le=20, description="Retries of a transient download/archive/load failure."
+    )
+    retry_backoff_s: float = Field(
+        1.0, ge=0, description="First retry delay in seconds; doubles each time, with jitter."
+    )
+    alert_webhook_url: str | None = Field(
+        None, description="POST a JSON alert (Slack-compatible) here when a run fails."
+    )
+    alert_on_warn: bool = Field(False, description="Also alert on warn-level test failures.")
+    run_results_path: Path = Field(
+        Path("target/run_results.json"), description="Where each run writes its results."
+    )
+
     @field_validator("raw_dataset", "target_schema")
     @classmethod
     def _identifier(cls, value: str) -> str:
