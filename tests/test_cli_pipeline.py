@@ -60,12 +60,13 @@ def _invoke(args: list[str], workdir: Path, **env: str) -> object:
 
 
 def _table_digests(db: Path) -> dict[str, str]:
-    """An order-independent digest of every table's contents."""
+    """An order-independent digest of every data table (bookkeeping tables, named _*, aside)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' and table_name <> '_load_metadata' order by 1, 2"
+            "where table_type = 'BASE TABLE' and table_name not like '\\_%' escape '\\' "
+            "order by 1, 2"
         ).fetchall()
         digests = {}
         for schema, name in tables:

@@ -1,6 +1,7 @@
 """The `olist` command line: one thin function per subcommand.
 
-Each command parses its options, loads settings, calls one stage function, and turns an
+Each command parses its options and hands a body to ``pipeline.run_command``, which loads
+settings, takes the warehouse lock, records the run, alerts on failure and turns an
 OlistError into its exit code. Heavy libraries (duckdb, pandas, google-cloud-*, kaggle)
 are imported inside the stage modules, never here, so `olist --help` stays fast.
 """
@@ -10,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from olist_cli import __version__
 from olist_cli.console import Reporter
-from olist_cli.errors import OlistError
+
+if TYPE_CHECKING:
+    from olist_cli.pipeline import Run
 
 app = typer.Typer(
     name="olist",
@@ -26,8 +29,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-T = TypeVar("T")
 
 
 def _version_callback(value: bool) -> None:
@@ -49,20 +50,50 @@ def _main(
         bool, typer.Option("--quiet", "-q", help="Print errors and the summary only.")
     ] = False,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="List every data test, passing ones too.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="List every data test, and the rows behind each warning."
+        ),
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text: rich at a terminal, timestamped plain lines elsewhere; "
+            "json: one JSON object per event.",
+        ),
+    ] = "text",
 ) -> None:
     """olist: one command from the 9 Olist CSV files to a tested star schema."""
-    ctx.obj = Reporter(quiet=quiet, verbose=verbose)
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("must be 'text' or 'json'", param_hint="--log-format")
+    ctx.obj = Reporter(style="json" if log_format == "json" else None, quiet=quiet, verbose=verbose)
 
 
-def _run(stage: Callable[[], T]) -> T:
-    """Call a stage; turn an OlistError into a one-line message and its exit code."""
-    try:
-        return stage()
-    except OlistError as exc:
-        Reporter().error(exc.message)
-        raise typer.Exit(exc.exit_code) from None
+def _reporter(ctx: typer.Context) -> Reporter:
+    return ctx.obj if isinstance(ctx.obj, Reporter) else Reporter()
+
+
+def _execute(
+    ctx: typer.Context,
+    command: str,
+    body: Callable[[Run], None],
+    *,
+    needs_warehouse: bool = True,
+    summary: bool = False,
+) -> None:
+    from olist_cli.pipeline import run_command
+
+    args = {k: _plain(v) for k, v in ctx.params.items()}
+    code = run_command(
+        command, args, _reporter(ctx), body, needs_warehouse=needs_warehouse, summary=summary
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Path | dt.date) else value
 
 
 def _parse_as_of(value: str | None) -> dt.date | None:
@@ -71,7 +102,9 @@ def _parse_as_of(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--as-of"
+        ) from None
 
 
 SourceOpt = Annotated[
@@ -95,8 +128,6 @@ AsOfOpt = Annotated[
         help="Sample only: the data as it was known at the end of this day.",
     ),
 ]
-
-
 SelectOpt = Annotated[
     str | None,
     typer.Option(
@@ -114,11 +145,6 @@ ForceOpt = Annotated[
 ]
 
 
-def _reporter(ctx: typer.Context) -> Reporter:
-    reporter = ctx.obj if isinstance(ctx.obj, Reporter) else None
-    return reporter or Reporter()
-
-
 @app.command()
 def download(
     ctx: typer.Context,
@@ -128,18 +154,15 @@ def download(
     as_of: AsOfOpt = None,
 ) -> None:
     """Fetch (or generate) the 9 raw CSV files into <data dir>/raw."""
-    as_of_date = _parse_as_of(as_of)
+    from olist_cli.pipeline import SourceOptions, stage_download
 
-    def stage() -> None:
-        from olist_cli.pipeline import SourceOptions, stage_download, warehouse_lock
-        from olist_cli.settings import load_settings
+    options = SourceOptions(source, scale, seed, _parse_as_of(as_of))
 
-        settings = load_settings()
-        options = SourceOptions(source, scale, seed, as_of_date)
-        with warehouse_lock(settings):  # a run loading these files must not see them change
-            stage_download(settings, options, _reporter(ctx))
+    def body(run: Run) -> None:
+        with run.stage("download") as result:
+            result.message = stage_download(run, options).note
 
-    _run(stage)
+    _execute(ctx, "download", body, needs_warehouse=False)
 
 
 @app.command()
@@ -155,61 +178,48 @@ def load(
 ) -> None:
     """Load the raw files into raw tables; files already loaded (same MD5) are skipped."""
 
-    def stage() -> None:
-        from olist_cli.pipeline import open_warehouse, stage_load, warehouse_lock
-        from olist_cli.settings import load_settings
+    def body(run: Run) -> None:
+        from olist_cli.pipeline import stage_load
         from olist_cli.sources.local import resolve_local_source
 
-        settings = load_settings()
-        folder = resolve_local_source(source or settings.raw_dir, settings.raw_dir)
-        with warehouse_lock(settings), open_warehouse(settings) as warehouse:
-            stage_load(settings, warehouse, folder, _reporter(ctx), force=force)
+        folder = resolve_local_source(source or run.settings.raw_dir, run.settings.raw_dir)
+        with run.stage("load") as result:
+            result.rows, result.message = stage_load(run, folder, force=force)
 
-    _run(stage)
+    _execute(ctx, "load", body)
 
 
 @app.command()
 def transform(
     ctx: typer.Context, select: SelectOpt = None, full_refresh: FullRefreshOpt = False
 ) -> None:
-    """Build the SQL models (views, tables, incremental facts) in dependency order."""
+    """Build the SQL models (views, tables, incremental facts) in dependency order.
 
-    def stage() -> None:
-        from olist_cli.pipeline import open_warehouse, publishing, stage_transform, warehouse_lock
-        from olist_cli.settings import load_settings
+    Every model is published at once when all have built; a failure publishes nothing.
+    """
 
-        settings = load_settings()
-        reporter = _reporter(ctx)
-        with (
-            warehouse_lock(settings),
-            open_warehouse(settings) as warehouse,
-            publishing(warehouse, reporter) as threads,
-        ):
-            stage_transform(
-                settings,
-                warehouse,
-                reporter,
-                select=select,
-                full_refresh=full_refresh,
-                threads=threads,
+    def body(run: Run) -> None:
+        from olist_cli.pipeline import publishing, stage_transform
+
+        with publishing(run) as threads, run.stage("transform") as result:
+            result.rows, result.message = stage_transform(
+                run, select=select, full_refresh=full_refresh, threads=threads
             )
 
-    _run(stage)
+    _execute(ctx, "transform", body)
 
 
 @app.command("test")
 def test_(ctx: typer.Context, select: SelectOpt = None) -> None:
     """Run the data tests; exit 1 if an error-level test fails."""
 
-    def stage() -> None:
-        from olist_cli.pipeline import open_warehouse, stage_test, warehouse_lock
-        from olist_cli.settings import load_settings
+    def body(run: Run) -> None:
+        from olist_cli.pipeline import stage_test
 
-        settings = load_settings()
-        with warehouse_lock(settings), open_warehouse(settings) as warehouse:
-            stage_test(settings, warehouse, _reporter(ctx), select=select)
+        with run.stage("test") as result:
+            result.rows, result.message = stage_test(run, select=select)
 
-    _run(stage)
+    _execute(ctx, "test", body)
 
 
 @app.command("run-all")
@@ -224,42 +234,88 @@ def run_all(
     force: ForceOpt = False,
 ) -> None:
     """Download (or generate) → load → transform → test, then print a summary."""
-    as_of_date = _parse_as_of(as_of)
+    from olist_cli.pipeline import SourceOptions
+    from olist_cli.pipeline import run_all as run_pipeline
+
+    options = SourceOptions(source, scale, seed, _parse_as_of(as_of))
+
+    def body(run: Run) -> None:
+        run_pipeline(run, options=options, select=select, full_refresh=full_refresh, force=force)
+
+    _execute(ctx, "run-all", body, summary=True)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Show the last load of each raw table, the last run, table freshness and failing tests."""
+    import json
+
+    from olist_cli.errors import OlistError
+    from olist_cli.pipeline import open_warehouse, warehouse_lock
+    from olist_cli.settings import load_settings
+    from olist_cli.status import Status, collect_status
+
     reporter = _reporter(ctx)
-    from olist_cli.pipeline import RunReport, SourceOptions
+    try:
+        settings = load_settings()
+        if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
+            found = Status()  # nothing built yet: say so without creating a database
+        else:
+            with warehouse_lock(settings), open_warehouse(settings) as warehouse:
+                found = collect_status(settings, warehouse)
+    except OlistError as exc:
+        reporter.error(exc.message)
+        raise typer.Exit(exc.exit_code) from None
+    if as_json:
+        typer.echo(json.dumps(found.to_json(), indent=2, default=str))
+        return
+    _print_status(reporter, found)
 
-    options = SourceOptions(source, scale, seed, as_of_date)
-    report = RunReport()
 
-    def stage() -> None:
-        from olist_cli.pipeline import run_all as run_pipeline
-        from olist_cli.settings import load_settings
-
-        try:
-            run_pipeline(
-                load_settings(),
-                reporter,
-                report,
-                options=options,
-                select=select,
-                full_refresh=full_refresh,
-                force=force,
-            )
-        finally:
-            if report.stages:
-                reporter.table(
-                    "Summary",
-                    ["stage", "status", "duration", "rows", "message"],
-                    [(s.stage, s.status, s.duration_s, s.rows, s.message) for s in report.stages],
-                    always=True,
-                )
-
-    _run(stage)
+def _print_status(reporter: Reporter, found: Any) -> None:
+    if not found.raw_tables and found.last_run is None and not found.tables:
+        reporter.event(
+            "status", "nothing loaded or built yet: run `olist run-all`", level="summary"
+        )
+        return
+    run = found.last_run
+    if run:
+        reporter.table(
+            "Last run",
+            ["command", "status", "started", "duration", "error"],
+            [(run["command"], run["status"], run["started_at"], run["duration_s"], run["error"])],
+            always=True,
+        )
+    reporter.table(
+        "Raw tables (last load)",
+        ["table", "file", "md5", "rows", "loaded at"],
+        [
+            (r["table"], r["file"], r["md5"][:12], r["rows"], r["loaded_at"])
+            for r in found.raw_tables
+        ],
+        always=True,
+    )
+    reporter.table(
+        "Warehouse tables",
+        ["table", "rows", "freshness"],
+        [(f"{t['schema']}.{t['table']}", t["rows"], t["freshness"]) for t in found.tables],
+        always=True,
+    )
+    if found.failing_tests:
+        reporter.table(
+            "Tests failing in their last run",
+            ["test", "status", "message", "run at"],
+            [(t["test"], t["status"], t["message"], t["run_at"]) for t in found.failing_tests],
+            always=True,
+        )
 
 
 def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C: a one-line message, not a traceback
+        Reporter().error("interrupted")
+        raise SystemExit(130) from None

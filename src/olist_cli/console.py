@@ -1,29 +1,61 @@
 """Output for people and for machines.
 
-At a terminal: rich spinners, colours and tables. Elsewhere (cron, CI, a pipe): one plain
-line per event, with a UTC timestamp and no escape codes, so logs stay greppable.
+Three styles, chosen once at start-up:
+- ``rich``: at a terminal, colours, spinners and tables;
+- ``plain``: elsewhere (cron, CI, a pipe), one line per event with a UTC timestamp and no
+  escape codes, so logs stay greppable;
+- ``json``: ``--log-format json``, one JSON object per event on stdout, for log shippers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
+
+Style = Literal["rich", "plain", "json"]
+
+_NUMERIC_HEADERS = {"rows", "duration", "failures", "bytes", "seconds"}
+_STATUS_STYLE = {
+    "success": "green",
+    "built": "green",
+    "loaded": "green",
+    "pass": "green",
+    "skipped": "yellow",
+    "up to date": "dim",
+    "unchanged": "dim",
+    "warn": "yellow",
+    "fail": "red",
+    "error": "bold red",
+    "failed": "bold red",
+}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Reporter:
-    """Where every stage reports what it does; pick the style once, at start-up."""
+    """Where every stage reports what it does."""
 
     def __init__(
-        self, *, fancy: bool | None = None, quiet: bool = False, verbose: bool = False
+        self,
+        *,
+        style: Style | None = None,
+        quiet: bool = False,
+        verbose: bool = False,
     ) -> None:
-        self.fancy = sys.stdout.isatty() if fancy is None else fancy
+        self.style: Style = style or ("rich" if sys.stdout.isatty() else "plain")
         self.quiet = quiet
         self.verbose = verbose
         self._console: Any = None
-        self._status: Any = None
+
+    @property
+    def fancy(self) -> bool:
+        return self.style == "rich"
 
     @property
     def console(self) -> Any:
@@ -31,25 +63,42 @@ class Reporter:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(highlight=False) if self.fancy else None
+            self._console = Console(highlight=False)
         return self._console
 
-    # -- lines ---------------------------------------------------------------------------
+    # -- events --------------------------------------------------------------------------
 
-    def line(self, message: str, *, style: str = "") -> None:
-        """One event: a styled line at a terminal, a timestamped plain line elsewhere."""
-        if self.quiet:
+    def event(
+        self, stage: str, message: str, *, level: str = "info", style: str = "", **fields: Any
+    ) -> None:
+        """One thing that happened, e.g. ``event("model", "fact_orders built", rows=3)``."""
+        if self.quiet and level == "info":
+            return
+        if self.style == "json":
+            record = {"ts": _now(), "level": level, "stage": stage, "message": message}
+            record.update({k: v for k, v in fields.items() if v is not None})
+            print(json.dumps(record, default=str), flush=True)
+        elif self.fancy:
+            # markup=False: file names and data values may hold brackets.
+            self.console.print(f"{stage:<9} {message}", style=style or None, markup=False)
+        else:
+            print(f"{_now()} {stage:<9} {message}", flush=True)
+
+    def detail(self, message: str) -> None:
+        """A continuation line for people (sample rows, SQL); JSON events carry it as fields."""
+        if self.quiet or self.style == "json":
             return
         if self.fancy:
-            # markup=False: file names and data values may hold brackets.
-            self.console.print(message, style=style or None, markup=False)
+            self.console.print(f"          {message}", style="dim", markup=False)
         else:
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            print(f"{stamp} {message}", flush=True)
+            print(f"{_now()}           {message}", flush=True)
 
     def error(self, message: str) -> None:
         """Errors always reach stderr, even with --quiet."""
-        if self.fancy:
+        if self.style == "json":
+            record = {"ts": _now(), "level": "error", "stage": "run", "message": message}
+            print(json.dumps(record), file=sys.stderr, flush=True)
+        elif self.fancy:
             from rich.console import Console
             from rich.text import Text
 
@@ -78,8 +127,15 @@ class Reporter:
         *,
         always: bool = False,
     ) -> None:
-        """A table; ``always`` shows it even with --quiet (run summaries)."""
+        """A table for people; ``always`` shows it even with --quiet (run summaries).
+
+        In JSON style a table is one event whose ``rows`` are objects keyed by column.
+        """
         if self.quiet and not always:
+            return
+        if self.style == "json":
+            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            self.event("table", title, level="summary", rows=records)
             return
         cells = [[_cell(v) for v in row] for row in rows]
         if self.fancy:
@@ -99,20 +155,6 @@ class Reporter:
         for row in cells:
             print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
         sys.stdout.flush()
-
-
-_NUMERIC_HEADERS = {"rows", "duration", "failures", "bytes", "seconds"}
-_STATUS_STYLE = {
-    "success": "green",
-    "loaded": "green",
-    "pass": "green",
-    "skipped": "yellow",
-    "up to date": "dim",
-    "warn": "yellow",
-    "fail": "red",
-    "error": "bold red",
-    "failed": "bold red",
-}
 
 
 def _cell(value: Any) -> str:

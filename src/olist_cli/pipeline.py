@@ -1,8 +1,10 @@
-"""The stages of the pipeline, callable one by one or in order by run-all.
+"""The stages of the pipeline and the life of one run.
 
-download → load → transform → test. Each stage reports its items through the Reporter and
-its own outcome as a StageResult; a failing stage raises an OlistError after recording.
-The CLI only chooses the stages and turns the error into an exit code.
+download → (archive) → load → transform → test. Each stage reports its items through the
+Reporter, adds them to the RunRecord, and returns its rows and a one-line summary; a
+failing stage raises an OlistError. ``run_command`` wraps any command: settings, the
+warehouse lock, the run record (JSON file and `_run_results` table), the alert on
+failure, the summary table, and the exit code. The CLI only parses options.
 """
 
 from __future__ import annotations
@@ -10,54 +12,32 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from olist_cli.console import Reporter
-from olist_cli.errors import BuildError, DataTestFailure, LockedError, OlistError
-from olist_cli.settings import Settings
+from olist_cli.errors import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    BuildError,
+    DataTestFailure,
+    LockedError,
+    OlistError,
+)
+from olist_cli.run_results import RunRecord, StageResult
 
 if TYPE_CHECKING:
     from olist_cli.engine import Project
+    from olist_cli.settings import Settings
     from olist_cli.sources import Fetched
     from olist_cli.warehouse.base import Warehouse
 
 
 Outcome = tuple[int | None, str]  # (rows, one-line summary) of a stage
 _SAID = {"success": "built", "error": "failed"}  # model statuses, as a summary says them
-
-
-@dataclass
-class StageResult:
-    stage: str
-    status: str  # success | failed
-    duration_s: float
-    rows: int | None = None
-    message: str = ""
-
-
-@dataclass
-class RunReport:
-    """What a run did, stage by stage; filled in as it goes, so it is complete on failure too."""
-
-    stages: list[StageResult] = field(default_factory=list)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[StageResult]:
-        result = StageResult(name, "success", 0.0)
-        start = time.perf_counter()
-        try:
-            yield result
-        except OlistError as exc:
-            result.status = "failed"
-            result.message = exc.message
-            raise
-        finally:
-            result.duration_s = time.perf_counter() - start
-            self.stages.append(result)
 
 
 @dataclass(frozen=True)
@@ -68,7 +48,141 @@ class SourceOptions:
     as_of: dt.date | None = None
 
 
-# -- locking -----------------------------------------------------------------------------
+# -- the run -----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What a command's body works with."""
+
+    settings: Settings
+    reporter: Reporter
+    record: RunRecord
+    warehouse: Warehouse | None = None
+
+    @property
+    def wh(self) -> Warehouse:
+        assert self.warehouse is not None, "this command opened no warehouse"
+        return self.warehouse
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[StageResult]:
+        """Time a stage and record its outcome, also when it fails."""
+        result = StageResult(name, "success")
+        start = time.perf_counter()
+        try:
+            yield result
+        except OlistError as exc:
+            result.status = "failed"
+            result.message = exc.message
+            raise
+        finally:
+            result.duration_s = round(time.perf_counter() - start, 3)
+            self.record.stages.append(result)
+
+
+def run_command(
+    command: str,
+    args: dict[str, Any],
+    reporter: Reporter,
+    body: Callable[[Run], None],
+    *,
+    needs_warehouse: bool = True,
+    summary: bool = False,
+) -> int:
+    """Run one command's body under the lock; record, alert and summarise; return the exit code."""
+    from olist_cli.settings import load_settings
+
+    record = RunRecord(command=command, args=args)
+    settings = None
+    error: OlistError | None = None
+    try:
+        settings = load_settings()
+        record.warehouse = settings.warehouse
+        with warehouse_lock(settings):
+            run = Run(settings, reporter, record)
+            if needs_warehouse:
+                with open_warehouse(settings) as run.warehouse:
+                    try:
+                        body(run)
+                    except OlistError as exc:
+                        error = exc
+                    _finish(record, error)
+                    _append_results(run)
+            else:
+                try:
+                    body(run)
+                except OlistError as exc:
+                    error = exc
+                _finish(record, error)
+    except OlistError as exc:  # settings, lock, or opening the warehouse
+        error = exc
+        _finish(record, error)
+    if settings is not None:
+        _write_results(record, settings, reporter)
+        _alert(record, settings, reporter)
+    if summary and record.stages:
+        reporter.table(
+            "Summary",
+            ["stage", "status", "duration", "rows", "message"],
+            [(s.name, s.status, s.duration_s, s.rows, s.message) for s in record.stages],
+            always=True,
+        )
+    if error is not None:
+        reporter.error(error.message)
+        return error.exit_code
+    return EXIT_OK
+
+
+def _finish(record: RunRecord, error: OlistError | None) -> None:
+    if record.finished_at is not None:
+        return
+    if error is None:
+        record.finish("success", EXIT_OK)
+    else:
+        status = {1: "failed", 2: "usage_error", 3: "locked"}.get(error.exit_code, "failed")
+        record.finish(status, error.exit_code, error)
+
+
+def _append_results(run: Run) -> None:
+    """Add the run to `_run_results`; a failure here is reported, never fatal."""
+    from olist_cli.run_results import append_to_table
+
+    try:
+        append_to_table(run.record, run.wh, run.settings.raw_dataset)
+    except Exception as exc:  # the run's own outcome matters more than its record
+        run.reporter.event("results", f"could not append to _run_results: {exc}", level="warning")
+
+
+def _write_results(record: RunRecord, settings: Settings, reporter: Reporter) -> None:
+    from olist_cli.run_results import write_json
+
+    try:
+        write_json(record, settings.run_results_path)
+    except OSError as exc:
+        reporter.event(
+            "results", f"could not write {settings.run_results_path}: {exc}", level="warning"
+        )
+
+
+def _alert(record: RunRecord, settings: Settings, reporter: Reporter) -> None:
+    """POST an alert when the run failed (or warned, if asked); never change the outcome."""
+    if not settings.alert_webhook_url:
+        return
+    warned = any(t["status"] == "warn" for t in record.tests)
+    if record.exit_code != EXIT_FAILURE and not (settings.alert_on_warn and warned):
+        return
+    from olist_cli.alerts import alert_payload, send_alert
+
+    failed = next((s.name for s in record.stages if s.status == "failed"), None)
+    problem = send_alert(settings.alert_webhook_url, alert_payload(record, stage=failed))
+    if problem:
+        reporter.event("alert", f"alert not sent: {problem}", level="warning")
+    else:
+        reporter.event("alert", "alert sent")
+
+
+# -- locking and connections -------------------------------------------------------------
 
 
 @contextmanager
@@ -105,45 +219,48 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
 # -- stages ------------------------------------------------------------------------------
 
 
-def stage_download(settings: Settings, options: SourceOptions, reporter: Reporter) -> Fetched:
+def stage_download(run: Run, options: SourceOptions) -> Fetched:
     """Fetch or generate the raw files; say where they are."""
     from olist_cli.sources import fetch_source
 
-    with reporter.status(f"download: {options.source}"):
+    with run.reporter.status(f"download: {options.source}"):
         fetched = fetch_source(
-            settings, options.source, scale=options.scale, seed=options.seed, as_of=options.as_of
+            run.settings,
+            options.source,
+            scale=options.scale,
+            seed=options.seed,
+            as_of=options.as_of,
         )
-    reporter.line(f"download  {fetched.note}")
+    run.reporter.event("download", fetched.note, folder=str(fetched.folder))
     return fetched
 
 
-def stage_load(
-    settings: Settings, warehouse: Warehouse, folder: Path, reporter: Reporter, *, force: bool
-) -> Outcome:
-    """Load the nine files into raw tables; return rows loaded (skipped files count 0)."""
+def stage_load(run: Run, folder: Path, *, force: bool) -> Outcome:
+    """Load the nine files into raw tables; skipped (unchanged) files count no rows."""
     from olist_cli.load import load_raw
 
-    def on_file(result: Any) -> None:
-        if result.status == "skipped":
-            reporter.line(f"load      {result.table:<40} skipped   {result.message}", style="dim")
+    def on_file(r: Any) -> None:
+        if r.status == "skipped":
+            text, style = f"{r.table:<40} skipped   {r.message}", "dim"
         else:
-            reporter.line(
-                f"load      {result.table:<40} loaded    {result.rows:>10,} rows "
-                f"{result.duration_s:6.2f}s",
-                style="green",
+            text, style = (
+                f"{r.table:<40} loaded    {r.rows:>10,} rows {r.duration_s:6.2f}s",
+                "green",
             )
+        run.reporter.event(
+            "load", text, style=style, table=r.table, status=r.status, rows=r.rows, md5=r.md5
+        )
 
-    with reporter.status("load: raw tables"):
-        results = load_raw(settings, warehouse, folder, force=force, on_event=on_file)
+    with run.reporter.status("load: raw tables"):
+        results = load_raw(run.settings, run.wh, folder, force=force, on_event=on_file)
+    run.record.add("files", results)
     loaded = [r for r in results if r.status == "loaded"]
     summary = f"{len(loaded)} loaded, {len(results) - len(loaded)} unchanged"
     return sum(r.rows for r in loaded), summary
 
 
 def stage_transform(
-    settings: Settings,
-    warehouse: Warehouse,
-    reporter: Reporter,
+    run: Run,
     *,
     select: str | None,
     full_refresh: bool,
@@ -153,28 +270,34 @@ def stage_transform(
     """Build the selected models in DAG order; raise BuildError if any failed."""
     from olist_cli.engine import build, load_project
 
-    project = project or load_project(settings, warehouse.dialect)
+    project = project or load_project(run.settings, run.wh.dialect)
 
-    def on_model(result: Any) -> None:
-        rows = f"{result.rows:>10,} rows" if result.rows is not None else " " * 15
-        style = {"success": "green", "error": "bold red", "skipped": "yellow"}.get(result.status)
-        detail = f"  {result.message}" if result.status != "success" and result.message else ""
-        reporter.line(
-            f"model     {result.name:<40} {result.status:<9} {rows} "
-            f"{result.duration_s:6.2f}s{detail}",
-            style=style or "",
+    def on_model(r: Any) -> None:
+        rows = f"{r.rows:>10,} rows" if r.rows is not None else " " * 15
+        style = {"success": "green", "error": "bold red", "skipped": "yellow"}.get(r.status, "")
+        detail = f"  {r.message}" if r.status != "success" and r.message else ""
+        run.reporter.event(
+            "model",
+            f"{r.name:<40} {_SAID.get(r.status, r.status):<10} {rows} {r.duration_s:6.2f}s{detail}",
+            style=style,
+            level="error" if r.status == "error" else "info",
+            model=r.name,
+            status=r.status,
+            rows=r.rows,
+            bytes_processed=r.bytes_processed,
         )
 
-    with reporter.status("transform: building models"):
+    with run.reporter.status("transform: building models"):
         results = build(
-            settings,
-            warehouse,
+            run.settings,
+            run.wh,
             project,
             select=select,
             full_refresh=full_refresh,
             on_event=on_model,
             threads=threads,
         )
+    run.record.add("models", results)
     failed = [r for r in results if r.status == "error"]
     if failed:
         first = failed[0]
@@ -185,9 +308,7 @@ def stage_transform(
 
 
 def stage_test(
-    settings: Settings,
-    warehouse: Warehouse,
-    reporter: Reporter,
+    run: Run,
     *,
     select: str | None,
     threads: int | None = None,
@@ -196,9 +317,11 @@ def stage_test(
     """Run the data tests; raise DataTestFailure if an error-level test failed."""
     from olist_cli.engine import load_project, run_tests
 
-    project = project or load_project(settings, warehouse.dialect)
+    reporter = run.reporter
+    project = project or load_project(run.settings, run.wh.dialect)
     with reporter.status("test: running data tests"):
-        results = run_tests(settings, warehouse, project, select=select, threads=threads)
+        results = run_tests(run.settings, run.wh, project, select=select, threads=threads)
+    run.record.add("tests", results)
     bad = [r for r in results if r.status in ("fail", "error")]
     warned = [r for r in results if r.status == "warn"]
     # Passing tests are counted, not listed: the table is for what needs a look.
@@ -210,24 +333,30 @@ def stage_test(
             [(r.name, r.model, r.severity, r.status, r.failures, r.duration_s) for r in listed],
         )
     for r in bad + warned:
-        reporter.line(f"{r.status.upper():<5} {r.name}: {r.message}")
+        reporter.event(
+            "test",
+            f"{r.status.upper():<5} {r.name}: {r.message}",
+            level="error" if r in bad else "warning",
+            test=r.name,
+            status=r.status,
+            failures=r.failures,
+            sql=" ".join(r.sql.split()) or None,
+        )
         if r.status == "warn" and not reporter.verbose:
             continue  # a known quirk: one line; --verbose shows the rows and the SQL
         for sample in r.sample_rows[:3]:
-            reporter.line(f"      e.g. {_compact(sample)}")
+            reporter.detail(f"e.g. {_compact(sample)}")
         if r.sql:
-            reporter.line(f"      reproduce: {' '.join(r.sql.split())}")
+            reporter.detail(f"reproduce: {' '.join(r.sql.split())}")
     passed = sum(1 for r in results if r.status == "pass")
     cached = sum(1 for r in results if "(up to date" in r.message)
     reused = f" ({cached} up to date, not re-run)" if cached else ""
-    reporter.line(
-        f"test      {len(results)} tests: {passed} passed, {len(warned)} warned, "
-        f"{len(bad)} failed{reused}"
-    )
+    summary = f"{len(results)} tests: {passed} passed, {len(warned)} warned, {len(bad)} failed"
+    reporter.event("test", summary + reused, passed=passed, warned=len(warned), failed=len(bad))
     if bad:
         names = ", ".join(r.name for r in bad[:5]) + (" …" if len(bad) > 5 else "")
         raise DataTestFailure(f"{len(bad)} error-level data test(s) failed: {names}")
-    return None, f"{len(results)} tests: {passed} passed, {len(warned)} warned{reused}"
+    return None, summary + reused
 
 
 def _compact(row: dict[str, Any], limit: int = 160) -> str:
@@ -237,58 +366,47 @@ def _compact(row: dict[str, Any], limit: int = 160) -> str:
 
 
 @contextmanager
-def publishing(warehouse: Warehouse, reporter: Reporter) -> Iterator[int | None]:
+def publishing(run: Run) -> Iterator[int | None]:
     """Write, audit, publish: the work inside becomes visible all at once, or not at all.
 
     Yields the number of threads the work inside may use: 1 where the adapter audits on
     its own connection (DuckDB's transaction), else the settings' default (None).
     """
     try:
-        with warehouse.write_audit_publish():
-            yield 1 if warehouse.audit_on_one_connection else None
+        with run.wh.write_audit_publish():
+            yield 1 if run.wh.audit_on_one_connection else None
     except OlistError as exc:
         exc.message += "; nothing was published, the warehouse is as it was before this run"
         raise
-    reporter.line("publish   done: readers now see the new tables", style="green")
+    run.reporter.event("publish", "done: readers now see the new tables", style="green")
 
 
 # -- run-all -----------------------------------------------------------------------------
 
 
 def run_all(
-    settings: Settings,
-    reporter: Reporter,
-    report: RunReport,
+    run: Run,
     *,
     options: SourceOptions,
     select: str | None = None,
     full_refresh: bool = False,
     force: bool = False,
 ) -> None:
-    """download → load → transform → test, under the warehouse lock."""
-    with warehouse_lock(settings), open_warehouse(settings) as warehouse:
-        with report.stage("download") as result:
-            fetched = stage_download(settings, options, reporter)
-            result.message = fetched.note
-        with report.stage("load") as result:
-            result.rows, result.message = stage_load(
-                settings, warehouse, fetched.folder, reporter, force=force
-            )
-        with publishing(warehouse, reporter) as threads:
-            with report.stage("transform") as result:
-                from olist_cli.engine import load_project
+    """download → load → transform → test; transform and test are published together."""
+    with run.stage("download") as result:
+        fetched = stage_download(run, options)
+        result.message = fetched.note
+    with run.stage("load") as result:
+        result.rows, result.message = stage_load(run, fetched.folder, force=force)
+    with publishing(run) as threads:
+        with run.stage("transform") as result:
+            from olist_cli.engine import load_project
 
-                project = load_project(settings, warehouse.dialect)
-                result.rows, result.message = stage_transform(
-                    settings,
-                    warehouse,
-                    reporter,
-                    select=select,
-                    full_refresh=full_refresh,
-                    threads=threads,
-                    project=project,
-                )
-            with report.stage("test") as result:
-                result.rows, result.message = stage_test(
-                    settings, warehouse, reporter, select=select, threads=threads, project=project
-                )
+            project = load_project(run.settings, run.wh.dialect)
+            result.rows, result.message = stage_transform(
+                run, select=select, full_refresh=full_refresh, threads=threads, project=project
+            )
+        with run.stage("test") as result:
+            result.rows, result.message = stage_test(
+                run, select=select, threads=threads, project=project
+            )

@@ -95,6 +95,10 @@ class Warehouse(Protocol):
 
     def row_count(self, schema: str, name: str) -> int: ...
 
+    def list_tables(self, schema: str) -> list[str]:
+        """Names of the base tables (not views) in a schema; [] if it does not exist."""
+        ...
+
     def create_view(self, schema: str, name: str, select_sql: str) -> None: ...
 
     def create_table_as(

@@ -159,6 +159,14 @@ class DuckDBWarehouse:
         )
         return [(str(n), str(t)) for n, t in rows]
 
+    def list_tables(self, schema: str) -> list[str]:
+        rows = self.query(
+            "select table_name from information_schema.tables "
+            "where table_schema = ? and table_type = 'BASE TABLE' order by 1",
+            [schema],
+        )
+        return [str(r[0]) for r in rows]
+
     def row_count(self, schema: str, name: str) -> int:
         return int(self.query(f"select count(*) from {self.relation(schema, name)}")[0][0])
 

@@ -1,0 +1,179 @@
+"""The record of a run: `target/run_results.json` and rows in the `_run_results` table.
+
+The JSON has a documented, versioned shape (docs/run-results.md,
+docs/run_results.schema.json): bump SCHEMA_VERSION on any incompatible change. The table
+holds the same facts as one row per entry (the run, each stage, file, model and test), so
+a warehouse user can ask SQL what ran when and how it went.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from olist_cli import __version__
+
+if TYPE_CHECKING:
+    from olist_cli.warehouse.base import Warehouse
+
+SCHEMA_VERSION = 1
+RUN_RESULTS_TABLE = "_run_results"
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _record(item: Any) -> dict[str, Any]:
+    """A result dataclass as a JSON-ready dict (sample rows and SQL left out: they can be big)."""
+    data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+    data.pop("sample_rows", None)
+    data.pop("sql", None)
+    return data
+
+
+@dataclass
+class StageResult:
+    name: str
+    status: str  # success | failed
+    duration_s: float = 0.0
+    rows: int | None = None
+    message: str = ""
+
+
+@dataclass
+class RunRecord:
+    """Everything one invocation did, filled in as it goes (so it is complete on failure)."""
+
+    command: str
+    args: dict[str, Any]
+    warehouse: str = ""
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    finished_at: dt.datetime | None = None
+    status: str = "running"
+    exit_code: int | None = None
+    error: dict[str, str] | None = None
+    stages: list[StageResult] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    tests: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, kind: str, items: list[Any]) -> None:
+        getattr(self, kind).extend(_record(i) for i in items)
+
+    def finish(self, status: str, exit_code: int, error: BaseException | None = None) -> None:
+        self.finished_at = dt.datetime.now(dt.UTC)
+        self.status = status
+        self.exit_code = exit_code
+        if error is not None:
+            self.error = {"type": type(error).__name__, "message": str(error)}
+
+    @property
+    def duration_s(self) -> float:
+        end = self.finished_at or dt.datetime.now(dt.UTC)
+        return round((end - self.started_at).total_seconds(), 3)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "olist_version": __version__,
+            "run_id": self.run_id,
+            "command": self.command,
+            "args": self.args,
+            "warehouse": self.warehouse,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at) if self.finished_at else None,
+            "duration_s": self.duration_s,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "stages": [dataclasses.asdict(s) for s in self.stages],
+            "files": self.files,
+            "models": self.models,
+            "tests": self.tests,
+        }
+
+
+def write_json(record: RunRecord, path: Path) -> None:
+    """Write the results atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+_TABLE_COLUMNS = (
+    ("run_id", "type_string"),
+    ("command", "type_string"),
+    ("kind", "type_string"),
+    ("name", "type_string"),
+    ("status", "type_string"),
+    ("started_at", "type_timestamp"),
+    ("finished_at", "type_timestamp"),
+    ("duration_s", "type_float"),
+    ("rows", "type_int"),
+    ("bytes_processed", "type_int"),
+    ("message", "type_string"),
+)
+
+
+def table_rows(record: RunRecord) -> list[tuple[Any, ...]]:
+    """One row for the run, then one per stage, file, model and test."""
+    start = record.started_at.replace(tzinfo=None)
+    end = (record.finished_at or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    message = record.error["message"] if record.error else ""
+    rows: list[tuple[Any, ...]] = [
+        ("run", record.command, record.status, record.duration_s, None, None, message)
+    ]
+    rows += [
+        ("stage", s.name, s.status, s.duration_s, s.rows, None, s.message) for s in record.stages
+    ]
+    rows += [
+        ("file", f["table"], f["status"], f["duration_s"], f["rows"], None, f["message"])
+        for f in record.files
+    ]
+    rows += [
+        (
+            "model",
+            m["name"],
+            m["status"],
+            m["duration_s"],
+            m["rows"],
+            m.get("bytes_processed"),
+            m["message"],
+        )
+        for m in record.models
+    ]
+    rows += [
+        (
+            "test",
+            t["name"],
+            t["status"],
+            t["duration_s"],
+            t["failures"],
+            t.get("bytes_processed"),
+            t["message"],
+        )
+        for t in record.tests
+    ]
+    return [(record.run_id, record.command, *r[:3], start, end, *r[3:]) for r in rows]
+
+
+def append_to_table(record: RunRecord, warehouse: Warehouse, schema: str) -> None:
+    """Append the run's rows to `_run_results` in ``schema`` (created if missing)."""
+    d = warehouse.dialect
+    relation = warehouse.relation(schema, RUN_RESULTS_TABLE)
+    columns = ", ".join(f"{name} {getattr(d, kind)}" for name, kind in _TABLE_COLUMNS)
+    warehouse.ensure_schema(schema)
+    warehouse.execute(f"create table if not exists {relation} ({columns})")
+    placeholders = ", ".join("?" for _ in _TABLE_COLUMNS)
+    with warehouse.transaction():
+        for row in table_rows(record):
+            warehouse.execute(f"insert into {relation} values ({placeholders})", list(row))

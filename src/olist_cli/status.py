@@ -1,0 +1,109 @@
+"""`olist status`: the state of the warehouse in one look.
+
+Last load per raw table, the last run and its outcome, each model table's row count and
+freshness (its latest order purchase date), and the tests whose latest run failed.
+Read only: it never creates or changes anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES
+from olist_cli.run_results import RUN_RESULTS_TABLE
+
+if TYPE_CHECKING:
+    from olist_cli.settings import Settings
+    from olist_cli.warehouse.base import Warehouse
+
+# Columns that say how fresh a table is, in order of preference.
+FRESHNESS_COLUMNS = ("order_purchase_timestamp", "order_purchase_date", "date_day")
+
+
+@dataclass
+class Status:
+    raw_tables: list[dict[str, Any]] = field(default_factory=list)
+    last_run: dict[str, Any] | None = None
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    failing_tests: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def collect_status(settings: Settings, warehouse: Warehouse) -> Status:
+    status = Status()
+    raw = settings.raw_dataset
+    if warehouse.table_exists(raw, LOAD_METADATA_TABLE):
+        rows = warehouse.query(
+            "select table_name, file_name, file_md5, row_count, finished_at from ("
+            "select *, row_number() over (partition by table_name order by finished_at desc) "
+            f"as recency from {warehouse.relation(raw, LOAD_METADATA_TABLE)} "
+            "where status = 'success') as latest where recency = 1"
+        )
+        loaded = {r[0]: r for r in rows}
+        for source in SOURCE_FILES:
+            if source.raw_table in loaded:
+                _, file_name, md5, count, when = loaded[source.raw_table]
+                status.raw_tables.append(
+                    {
+                        "table": source.raw_table,
+                        "file": file_name,
+                        "md5": md5,
+                        "rows": count,
+                        "loaded_at": when,
+                    }
+                )
+    if warehouse.table_exists(raw, RUN_RESULTS_TABLE):
+        results = warehouse.relation(raw, RUN_RESULTS_TABLE)
+        last = warehouse.query(
+            "select run_id, command, status, started_at, finished_at, duration_s, message "
+            f"from {results} where kind = 'run' order by started_at desc limit 1"
+        )
+        if last:
+            keys = ("run_id", "command", "status", "started_at", "finished_at", "duration_s")
+            status.last_run = dict(zip((*keys, "error"), last[0], strict=True))
+        failing = warehouse.query(
+            "select name, status, message, started_at from ("
+            "select name, status, message, started_at, row_number() over "
+            "(partition by name order by started_at desc) as recency "
+            f"from {results} where kind = 'test') as latest "
+            "where recency = 1 and status in ('fail', 'error') order by name"
+        )
+        status.failing_tests = [
+            {"test": n, "status": s, "message": m, "run_at": t} for n, s, m, t in failing
+        ]
+    for layer in ("staging", "warehouse"):
+        schema = settings.layer_schema(layer)
+        for name in sorted(warehouse.list_tables(schema)):
+            status.tables.append(
+                {
+                    "schema": schema,
+                    "table": name,
+                    "rows": warehouse.row_count(schema, name),
+                    "freshness": _freshness(warehouse, schema, name),
+                }
+            )
+    return status
+
+
+def _freshness(warehouse: Warehouse, schema: str, name: str) -> Any:
+    columns = {c for c, _ in warehouse.columns(schema, name)}
+    for column in FRESHNESS_COLUMNS:
+        if column in columns:
+            relation = warehouse.relation(schema, name)
+            value = warehouse.query(f"select max({column}) from {relation}")[0][0]
+            return value
+    return None
