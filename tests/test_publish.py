@@ -1,0 +1,306 @@
+"""Write, audit, publish: a run whose tests or models fail publishes nothing.
+
+Each test starts from a warehouse built from an as-of snapshot (the previous successful
+run), feeds it the full data with a defect, and checks that `olist run-all` exits 1, names
+what failed, and leaves every published table exactly as it was: contents and the
+fingerprints in `_olist_state`. Fixing the input then publishes normally.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner, Result
+
+from olist_cli.cli import app
+from olist_cli.errors import EXIT_FAILURE
+
+SCALE = 0.02
+SEED = 5
+AS_OF = dt.date(2018, 5, 1)  # the previous run's data; the full data adds ~4 months
+REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
+ORDERS_FILE = "olist_orders_dataset.csv"
+ITEMS_FILE = "olist_order_items_dataset.csv"
+NOTHING_PUBLISHED = "nothing was published"
+MODEL_LINE = re.compile(r"\bmodel\s+(\w+)\s+(success|up to date|error|skipped)\b")
+
+
+def olist(args: list[str], data_dir: Path, **env: str) -> Result:
+    environment = {"OLIST_DATA_DIR": str(data_dir), **env}
+    return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
+
+
+def model_statuses(output: str) -> dict[str, str]:
+    return dict(MODEL_LINE.findall(output))
+
+
+# -- what readers see ------------------------------------------------------------------------
+
+
+def _relations(con: duckdb.DuckDBPyConnection, kind: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema like 'dev_warehouse_%' and table_type = ? order by 1, 2",
+        [kind],
+    ).fetchall()
+
+
+def _digest(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
+    rows = con.execute(f'select * from "{schema}"."{name}"').fetchall()
+    return hashlib.md5("\n".join(sorted(map(repr, rows))).encode()).hexdigest()
+
+
+def published_tables(db: Path) -> dict[str, str]:
+    """An order-independent digest of every table the models build (the published layer)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {f"{s}.{n}": _digest(con, s, n) for s, n in _relations(con, "BASE TABLE")}
+    finally:
+        con.close()
+
+
+def published_views(db: Path) -> dict[str, str]:
+    """The same for what the staging views return."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {f"{s}.{n}": _digest(con, s, n) for s, n in _relations(con, "VIEW")}
+    finally:
+        con.close()
+
+
+def recorded_state(db: Path) -> list[tuple]:
+    """Every row of `_olist_state`: what the engine believes it has built and tested."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return sorted(con.execute("select * from staging._olist_state").fetchall(), key=repr)
+    finally:
+        con.close()
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def module_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A clean folder and environment for the module-scoped builds (as conftest does per test)."""
+    work = tmp_path_factory.mktemp("publish")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("OLIST_"):
+                mp.delenv(name)
+        mp.chdir(work)
+        yield work
+
+
+@pytest.fixture(scope="module")
+def snapshots(module_dir: Path) -> tuple[Path, Path]:
+    """(the previous run's files, as of AS_OF; the full data)."""
+    from olist_cli.sources.sample import generate_sample
+
+    previous, full = module_dir / "previous", module_dir / "full"
+    generate_sample(previous, scale=SCALE, seed=SEED, as_of=AS_OF, progress=False)
+    generate_sample(full, scale=SCALE, seed=SEED, progress=False)
+    return previous, full
+
+
+@pytest.fixture(scope="module")
+def good_build(module_dir: Path, snapshots: tuple[Path, Path]) -> Path:
+    """The data dir of a successful run on the previous files."""
+    data_dir = module_dir / "good"
+    result = olist(["run-all", "--source", str(snapshots[0])], data_dir)
+    assert result.exit_code == 0, result.output
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def clean_full_build(module_dir: Path, snapshots: tuple[Path, Path]) -> Path:
+    """A fresh warehouse built from the full data: what a successful run publishes."""
+    data_dir = module_dir / "clean"
+    result = olist(["run-all", "--source", str(snapshots[1])], data_dir)
+    assert result.exit_code == 0, result.output
+    return data_dir / "olist.duckdb"
+
+
+@pytest.fixture
+def warehouse(good_build: Path, tmp_path: Path) -> Path:
+    """A private copy of the good build's data dir."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(good_build, data_dir, ignore=shutil.ignore_patterns("*.lock"))
+    return data_dir
+
+
+def duplicate_a_line(folder: Path, file_name: str, *, containing: str | None = None) -> str:
+    """Append a copy of one data line (the first, or the first holding ``containing``)."""
+    path = folder / file_name
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = next(x for x in lines[1:] if containing is None or containing in x)
+    path.write_text("".join(lines) + line, encoding="utf-8")
+    return line
+
+
+def _new_order_id(previous: Path, full: Path) -> str:
+    """An order of the full data that the previous files did not hold (so it is MERGEd in)."""
+    known = {line.split(",")[0] for line in (previous / ORDERS_FILE).open(encoding="utf-8")}
+    for line in (full / ORDERS_FILE).open(encoding="utf-8"):
+        order_id = line.split(",")[0]
+        if order_id not in known and "delivered" in line:
+            return order_id.strip('"')
+    raise AssertionError("the full data holds no new delivered order")
+
+
+# -- a failing data test ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file_name", "failing_test"),
+    [
+        (ORDERS_FILE, "unique_stg_orders_order_id"),
+        (ITEMS_FILE, "unique_combination_fact_order_items_order_id__order_item_id"),
+    ],
+    ids=["duplicated-order", "duplicated-item"],
+)
+def test_a_failing_test_publishes_nothing(
+    warehouse: Path,
+    snapshots: tuple[Path, Path],
+    clean_full_build: Path,
+    tmp_path: Path,
+    file_name: str,
+    failing_test: str,
+) -> None:
+    previous, full = snapshots
+    db = warehouse / "olist.duckdb"
+    tables_before, state_before = published_tables(db), recorded_state(db)
+    assert tables_before != published_tables(clean_full_build)  # the new data changes them
+
+    bad = tmp_path / "bad"
+    shutil.copytree(full, bad)
+    duplicate_a_line(bad, file_name, containing=_new_order_id(previous, full))
+
+    result = olist(["run-all", "--source", str(bad)], warehouse)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    assert failing_test in result.output
+    error = result.stderr.strip().splitlines()[-1]
+    assert failing_test in error and NOTHING_PUBLISHED in error
+    # The models did build in this run (so there was something to hold back) ...
+    statuses = model_statuses(result.output)
+    assert statuses["fact_orders"] == statuses["fact_order_items"] == "success"
+    # ... and none of it is visible, nor recorded as built or tested.
+    assert published_tables(db) == tables_before
+    assert recorded_state(db) == state_before
+
+    # The same bad files again: no fingerprint claims the failed build, so it fails again.
+    again = olist(["run-all", "--source", str(bad)], warehouse)
+    assert again.exit_code == EXIT_FAILURE, again.output
+    assert failing_test in again.stderr
+    assert published_tables(db) == tables_before
+
+    # Fixed input: the next run publishes the full data, as a clean build would.
+    fixed = olist(["run-all", "--source", str(full)], warehouse)
+    assert fixed.exit_code == 0, fixed.output
+    assert published_tables(db) == published_tables(clean_full_build)
+    assert published_views(db) == published_views(clean_full_build)
+
+
+def test_staging_views_show_the_previous_data_after_a_failed_run(
+    warehouse: Path, snapshots: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Readers of the staging views must not see the data of a run that published nothing.
+
+    The staging models are views over the raw tables, and the raw load commits before the
+    publishing transaction; so unless the load is part of what is published (or the views
+    read something that is), a failed run shows its rejected data through every view.
+    """
+    previous, full = snapshots
+    db = warehouse / "olist.duckdb"
+    views_before = published_views(db)
+    bad = tmp_path / "bad"
+    shutil.copytree(full, bad)
+    duplicate_a_line(bad, ORDERS_FILE, containing=_new_order_id(previous, full))
+
+    result = olist(["run-all", "--source", str(bad)], warehouse)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    changed = sorted(k for k, v in published_views(db).items() if views_before.get(k) != v)
+    assert changed == [], f"views showing the unpublished run's data: {changed}"
+
+
+def test_a_failing_first_run_leaves_no_table(snapshots: tuple[Path, Path], tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(snapshots[1], bad)
+    duplicate_a_line(bad, ORDERS_FILE)
+    data_dir = tmp_path / "data"
+
+    result = olist(["run-all", "--source", str(bad)], data_dir)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    assert NOTHING_PUBLISHED in result.stderr
+    db = data_dir / "olist.duckdb"
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert _relations(con, "BASE TABLE") == []
+        assert _relations(con, "VIEW") == []
+    finally:
+        con.close()
+
+
+# -- a model that fails to build ---------------------------------------------------------------
+
+
+def _sql_with_a_broken_model(folder: Path, name: str, old: str) -> Path:
+    """A copy of sql/ where model ``name`` selects a column that does not exist."""
+    shutil.copytree(REPO_SQL, folder)
+    model = folder / "warehouse" / f"{name}.sql"
+    text = model.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    model.write_text(text.replace(old, "no_such_column,"), encoding="utf-8")
+    return folder
+
+
+def test_a_model_that_fails_to_build_publishes_nothing(
+    warehouse: Path, snapshots: tuple[Path, Path], clean_full_build: Path, tmp_path: Path
+) -> None:
+    """The models that built fine before it in the same run are rolled back with it."""
+    db = warehouse / "olist.duckdb"
+    tables_before, state_before = published_tables(db), recorded_state(db)
+    sql = _sql_with_a_broken_model(tmp_path / "broken-sql", "dim_seller", "s.seller_city_raw,")
+
+    result = olist(["run-all", "--source", str(snapshots[1])], warehouse, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == EXIT_FAILURE, result.output
+    error = result.stderr.strip().splitlines()[-1]
+    assert "dim_seller" in error and "no_such_column" in error
+    assert NOTHING_PUBLISHED in error
+    statuses = model_statuses(result.output)
+    assert statuses["dim_seller"] == "error"
+    built = {name for name, status in statuses.items() if status == "success"}
+    assert {"stg_orders", "fact_orders", "fact_order_items", "dim_customer"} <= built
+    assert published_tables(db) == tables_before
+    assert recorded_state(db) == state_before
+
+    fixed = olist(["run-all", "--source", str(snapshots[1])], warehouse)
+    assert fixed.exit_code == 0, fixed.output
+    assert published_tables(db) == published_tables(clean_full_build)
+
+
+def test_only_the_broken_model_is_reported_as_failed(
+    warehouse: Path, snapshots: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A model that fails must not make the models independent of it report errors.
+
+    dim_date is broken; no model reads it, and it is the first warehouse model built. The
+    others either build (and are rolled back with the run) or are reported as not built
+    because of the failure, but none is an `error` of its own: the output must point at
+    the one model to fix.
+    """
+    sql = _sql_with_a_broken_model(tmp_path / "broken-sql", "dim_date", "date_day as date_key,")
+    result = olist(["run-all", "--source", str(snapshots[1])], warehouse, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == EXIT_FAILURE, result.output
+    statuses = model_statuses(result.output)
+    assert len(statuses) == 13
+    errors = sorted(n for n, s in statuses.items() if s == "error")
+    assert errors == ["dim_date"], result.output
