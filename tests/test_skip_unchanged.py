@@ -1,0 +1,329 @@
+"""Skip unchanged work: fingerprints of SQL and inputs decide what a run rebuilds and re-tests.
+
+Every statement the DuckDB adapter runs is recorded (a spy on its methods), so "no
+warehouse work" is checked from what reached DuckDB, not from what the output says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from typer.testing import CliRunner, Result
+
+from olist_cli.cli import app
+from olist_cli.errors import EXIT_FAILURE
+
+SCALE = 0.02
+SEED = 3
+REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
+MODEL_LINE = re.compile(r"\bmodel\s+(\w+)\s+(success|up to date|error|skipped)\b")
+MODELS = {
+    "stg_orders",
+    "stg_customers",
+    "stg_products",
+    "stg_order_items",
+    "stg_payments",
+    "stg_sellers",
+    "stg_reviews",
+    "dim_customer",
+    "dim_product",
+    "dim_seller",
+    "dim_date",
+    "fact_orders",
+    "fact_order_items",
+}
+# A statement that changes something (DDL guarded by IF NOT EXISTS changes nothing).
+WRITE = re.compile(
+    r"\b(create\s+(or\s+replace\s+)?(table|view|schema)(?!\s+if\s+not\s+exists)|merge|insert|"
+    r"update|delete|drop|alter|copy)\b",
+    re.IGNORECASE,
+)
+MODEL_RELATION = re.compile(r'"?dev_warehouse_(staging|warehouse)"?\s*\.\s*"?(\w+)"?')
+
+
+def olist(args: list[str], data_dir: Path, **env: str) -> Result:
+    environment = {"OLIST_DATA_DIR": str(data_dir), **env}
+    return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
+
+
+def model_statuses(output: str) -> dict[str, str]:
+    return dict(MODEL_LINE.findall(output))
+
+
+def snapshot(db: Path) -> dict[str, str]:
+    """An order-independent digest of every table and every view's rows, all schemas."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables order by 1, 2"
+        ).fetchall()
+        result = {}
+        for schema, name in relations:
+            rows = con.execute(f'select * from "{schema}"."{name}"').fetchall()
+            result[f"{schema}.{name}"] = hashlib.md5(
+                "\n".join(sorted(map(repr, rows))).encode()
+            ).hexdigest()
+        return result
+    finally:
+        con.close()
+
+
+@dataclass
+class Statements:
+    """What the adapter was asked to run: (method, SQL or table name)."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def writes(self) -> list[tuple[str, str]]:
+        builds = {"create_view", "create_table_as", "merge", "load_csv"}
+        return [(m, s) for m, s in self.calls if m in builds or WRITE.search(s)]
+
+    def touching_models(self) -> list[tuple[str, set[str]]]:
+        """Statements that read or write a model's relation, with the models named."""
+        out = []
+        for method, sql in self.calls:
+            names = {m.group(2) for m in MODEL_RELATION.finditer(sql)}
+            if method in {"create_view", "create_table_as", "merge"}:
+                names.add(sql)
+            if names:
+                out.append((sql, names))
+        return out
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
+    """Record every call into the DuckDB adapter for the rest of the test."""
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    spy = Statements()
+
+    def wrap_sql(method: str) -> None:
+        real = getattr(DuckDBWarehouse, method)
+
+        def wrapper(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+            spy.calls.append((method, sql))
+            return real(self, sql, *args, **kwargs)
+
+        monkeypatch.setattr(DuckDBWarehouse, method, wrapper)
+
+    def wrap_build(method: str) -> None:
+        real = getattr(DuckDBWarehouse, method)
+
+        def wrapper(self: Any, schema: str, name: str, *args: Any, **kwargs: Any) -> Any:
+            spy.calls.append((method, name))
+            return real(self, schema, name, *args, **kwargs)
+
+        monkeypatch.setattr(DuckDBWarehouse, method, wrapper)
+
+    for method in ("execute", "query", "query_columns"):
+        wrap_sql(method)
+    for method in ("create_view", "create_table_as", "merge", "load_csv"):
+        wrap_build(method)
+    return spy
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def module_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    work = tmp_path_factory.mktemp("skip")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("OLIST_"):
+                mp.delenv(name)
+        mp.chdir(work)
+        yield work
+
+
+@pytest.fixture(scope="module")
+def raw_files(module_dir: Path) -> Path:
+    from olist_cli.sources.sample import generate_sample
+
+    folder = module_dir / "raw"
+    generate_sample(folder, scale=SCALE, seed=SEED, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first_build(module_dir: Path, raw_files: Path) -> Path:
+    data_dir = module_dir / "built"
+    result = olist(["run-all", "--source", str(raw_files)], data_dir)
+    assert result.exit_code == 0, result.output
+    assert set(model_statuses(result.output).values()) == {"success"}
+    return data_dir
+
+
+@pytest.fixture
+def warehouse(first_build: Path, tmp_path: Path) -> Path:
+    """A private copy of the built data dir."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(first_build, data_dir, ignore=shutil.ignore_patterns("*.lock"))
+    return data_dir
+
+
+def edited_sql(folder: Path, model: str, old: str, new: str) -> Path:
+    """A copy of sql/ with one replacement in one model file (outside the working folder's
+    ./sql, which olist would pick up by itself)."""
+    shutil.copytree(REPO_SQL, folder)
+    path = next(folder.glob(f"*/{model}.sql"))
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+
+def test_unchanged_files_and_sql_do_no_warehouse_work(
+    warehouse: Path, raw_files: Path, statements: Statements
+) -> None:
+    db = warehouse / "olist.duckdb"
+    before = snapshot(db)
+
+    result = olist(["run-all", "--source", str(raw_files)], warehouse)
+    assert result.exit_code == 0, result.output
+    statuses = model_statuses(result.output)
+    assert statuses == dict.fromkeys(MODELS, "up to date")
+    # The tests report their recorded results: 168 of them, none run again.
+    assert re.search(r"\b168 tests\b", result.output), result.output
+    assert re.search(r"\b168 up to date\b", result.output), result.output
+
+    # What reached DuckDB: no write, and no statement that reads a model's relation (a
+    # test query, a watermark, a row count would all name one).
+    assert statements.calls, "the spy saw nothing: is the adapter still DuckDBWarehouse?"
+    assert statements.writes() == []
+    assert statements.touching_models() == []
+    # Every table and view, raw, metadata and state included, is as it was.
+    assert snapshot(db) == before
+
+
+def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
+    warehouse: Path, raw_files: Path, tmp_path: Path, statements: Statements
+) -> None:
+    """stg_sellers is read by dim_seller only: those two rebuild, the other 11 stay.
+
+    The edit changes the SQL, not the rows (a filter that holds for every seller), so the
+    tables end as they were. Only the tests that read stg_sellers or dim_seller run.
+    """
+    db = warehouse / "olist.duckdb"
+    before = snapshot(db)
+    sql = edited_sql(
+        tmp_path / "edited-sql",
+        "stg_sellers",
+        "from {{ source('raw', 'sellers') }}",
+        "from {{ source('raw', 'sellers') }}\nwhere seller_id is not null",
+    )
+
+    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == 0, result.output
+    statuses = model_statuses(result.output)
+    rebuilt = {name for name, status in statuses.items() if status == "success"}
+    assert rebuilt == {"stg_sellers", "dim_seller"}
+    assert set(statuses) == MODELS
+    assert {statuses[n] for n in MODELS - rebuilt} == {"up to date"}
+
+    builds = [(m, n) for m, n in statements.calls if m in {"create_view", "create_table_as"}]
+    assert sorted(builds) == [("create_table_as", "dim_seller"), ("create_view", "stg_sellers")]
+    for sql_text, names in statements.touching_models():
+        assert names & {"stg_sellers", "dim_seller"}, f"unrelated model touched: {sql_text}"
+    assert any("dim_seller" in names for _, names in statements.touching_models())
+    assert snapshot(db).keys() == before.keys()
+    changed = {k for k, v in snapshot(db).items() if before[k] != v}
+    assert changed <= {"staging._olist_state"}
+
+    # Recorded: the same edited project again is a no-op.
+    statements.calls.clear()
+    again = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    assert again.exit_code == 0, again.output
+    assert model_statuses(again.output) == dict.fromkeys(MODELS, "up to date")
+    assert statements.writes() == []
+
+
+def test_an_edited_upstream_view_rebuilds_everything_downstream(
+    warehouse: Path, raw_files: Path, tmp_path: Path
+) -> None:
+    """stg_orders feeds dim_customer, dim_date and both facts; the other staging views,
+    dim_product and dim_seller do not depend on it."""
+    sql = edited_sql(
+        tmp_path / "edited-sql",
+        "stg_orders",
+        "    from source\n",
+        "    from source\n    where order_id is not null\n",
+    )
+    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == 0, result.output
+    statuses = model_statuses(result.output)
+    rebuilt = {name for name, status in statuses.items() if status == "success"}
+    assert rebuilt == {"stg_orders", "dim_customer", "dim_date", "fact_orders", "fact_order_items"}
+    assert {statuses[n] for n in MODELS - rebuilt} == {"up to date"}
+
+
+def test_an_edited_incremental_fact_asks_for_a_full_refresh(
+    warehouse: Path, raw_files: Path, tmp_path: Path
+) -> None:
+    db = warehouse / "olist.duckdb"
+    before = snapshot(db)
+    sql = edited_sql(
+        tmp_path / "edited-sql",
+        "fact_orders",
+        "    orders.order_updated_at\nfrom orders",
+        "    orders.order_updated_at,\n    orders.order_status = 'canceled' as is_canceled\n"
+        "from orders",
+    )
+
+    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == EXIT_FAILURE, result.output
+    error = result.stderr.strip().splitlines()[-1]
+    assert "fact_orders" in error and "--full-refresh" in error, error
+    assert model_statuses(result.output)["fact_orders"] == "error"
+    assert snapshot(db) == before  # nothing merged into the old shape, nothing published
+
+    full = olist(
+        ["run-all", "--full-refresh", "--source", str(raw_files)],
+        warehouse,
+        OLIST_SQL_DIR=str(sql),
+    )
+    assert full.exit_code == 0, full.output
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'dev_warehouse_warehouse' and table_name = 'fact_orders'"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    assert "is_canceled" in columns
+
+    # The new shape is recorded: an ordinary run is a no-op again.
+    after = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    assert after.exit_code == 0, after.output
+    assert model_statuses(after.output) == dict.fromkeys(MODELS, "up to date")
+
+
+def test_a_comment_only_edit_of_an_incremental_fact_also_asks_for_a_full_refresh(
+    warehouse: Path, raw_files: Path, tmp_path: Path
+) -> None:
+    """Same columns, different SQL: the engine cannot know the rows are the same."""
+    sql = edited_sql(
+        tmp_path / "edited-sql",
+        "fact_order_items",
+        "from items\n",
+        "from items -- the order's own items\n",
+    )
+    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == EXIT_FAILURE, result.output
+    assert "fact_order_items" in result.stderr and "--full-refresh" in result.stderr
