@@ -1,0 +1,316 @@
+"""Behaving like a scheduled job: run results, alerts, log formats, status, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from olist_cli.cli import app
+from olist_cli.errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((REPO / "docs" / "run_results.schema.json").read_text(encoding="utf-8"))
+OLIST = str(Path(sys.executable).parent / "olist")
+
+
+@pytest.fixture(scope="module")
+def sample_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from olist_cli.sources.sample import generate_sample
+
+    folder = tmp_path_factory.mktemp("ops-sample") / "raw"
+    generate_sample(folder, scale=0.01, seed=3)
+    return folder
+
+
+def invoke(args: list[str], workdir: Path, **env: str) -> Any:
+    environment = {"OLIST_DATA_DIR": str(workdir / "data"), **env}
+    return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
+
+
+def broken_copy(sample_files: Path, target: Path) -> Path:
+    """The sample with one bad price: the load must stop on it."""
+    import shutil
+
+    shutil.copytree(sample_files, target)
+    items = target / "olist_order_items_dataset.csv"
+    lines = items.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[2].split(",")
+    fields[5] = "not-a-price"
+    lines[2] = ",".join(fields)
+    items.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
+def results_json(workdir: Path) -> dict[str, Any]:
+    return json.loads((workdir / "target" / "run_results.json").read_text(encoding="utf-8"))
+
+
+# -- run results -------------------------------------------------------------------------
+
+
+def test_run_results_after_a_successful_run(tmp_path: Path, sample_files: Path) -> None:
+    result = invoke(["run-all", "--source", str(sample_files)], tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    doc = results_json(tmp_path)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["command"] == "run-all" and doc["status"] == "success" and doc["exit_code"] == 0
+    assert [s["name"] for s in doc["stages"]] == ["download", "load", "transform", "test"]
+    assert len(doc["files"]) == 9 and {f["status"] for f in doc["files"]} == {"loaded"}
+    assert {m["name"] for m in doc["models"]} >= {"fact_orders", "dim_customer"}
+    assert len(doc["tests"]) >= 30
+    assert doc["args"]["source"] == str(sample_files)
+
+    con = duckdb.connect(str(tmp_path / "data" / "olist.duckdb"), read_only=True)
+    try:
+        kinds = dict(
+            con.execute(
+                "select kind, count(*) from staging._run_results where run_id = ? group by 1",
+                [doc["run_id"]],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert kinds == {
+        "run": 1,
+        "stage": 4,
+        "file": 9,
+        "model": len(doc["models"]),
+        "test": len(doc["tests"]),
+    }
+
+
+def test_run_results_after_a_failed_run(tmp_path: Path, sample_files: Path) -> None:
+    broken = broken_copy(sample_files, tmp_path / "broken")
+    result = invoke(["run-all", "--source", str(broken)], tmp_path)
+    assert result.exit_code == EXIT_FAILURE
+    doc = results_json(tmp_path)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["status"] == "failed" and doc["exit_code"] == 1
+    assert doc["error"]["type"] == "LoadError"
+    assert "olist_order_items_dataset.csv" in doc["error"]["message"]
+    assert [(s["name"], s["status"]) for s in doc["stages"]] == [
+        ("download", "success"),
+        ("load", "failed"),
+    ]
+
+
+def test_run_results_path_is_a_setting(tmp_path: Path, sample_files: Path) -> None:
+    target = tmp_path / "elsewhere" / "results.json"
+    result = invoke(
+        ["load", "--source", str(sample_files)], tmp_path, OLIST_RUN_RESULTS_PATH=str(target)
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["command"] == "load"
+
+
+# -- alerts ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local HTTP server that records what is POSTed to it."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:  # keep the test output clean
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook/secret-token", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_failed_run_posts_an_alert(
+    tmp_path: Path, sample_files: Path, webhook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = webhook
+    broken = broken_copy(sample_files, tmp_path / "broken")
+    result = invoke(["run-all", "--source", str(broken)], tmp_path, OLIST_ALERT_WEBHOOK_URL=url)
+    assert result.exit_code == EXIT_FAILURE
+    assert len(received) == 1
+    payload = received[0]
+    assert payload["stage"] == "load"
+    assert payload["command"] == "run-all" and payload["status"] == "failed"
+    assert "olist_order_items_dataset.csv" in payload["error"]
+    assert payload["text"].startswith("olist run-all failed in load: ")
+    assert payload["run_id"] == results_json(tmp_path)["run_id"]
+    assert isinstance(payload["duration_s"], float) and payload["failed_tests"] == []
+    assert "alert sent" in result.output
+    assert "secret-token" not in result.output  # the URL carries a token: never printed
+
+
+def test_a_successful_run_sends_no_alert_unless_warnings_are_asked_for(
+    tmp_path: Path, sample_files: Path, webhook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = webhook
+    quiet_run = invoke(
+        ["run-all", "--source", str(sample_files)], tmp_path, OLIST_ALERT_WEBHOOK_URL=url
+    )
+    assert quiet_run.exit_code == EXIT_OK and received == []
+    warned = invoke(
+        ["run-all", "--source", str(sample_files), "--force"],
+        tmp_path,
+        OLIST_ALERT_WEBHOOK_URL=url,
+        OLIST_ALERT_ON_WARN="true",
+    )
+    assert warned.exit_code == EXIT_OK
+    assert len(received) == 1 and received[0]["warned_tests"]
+    assert received[0]["text"].startswith("olist run-all: ")
+
+
+def test_a_dead_webhook_never_hides_the_pipeline_error(tmp_path: Path, sample_files: Path) -> None:
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/hook"
+    broken = broken_copy(sample_files, tmp_path / "broken")
+    result = invoke(["run-all", "--source", str(broken)], tmp_path, OLIST_ALERT_WEBHOOK_URL=dead)
+    assert result.exit_code == EXIT_FAILURE  # the load's failure, not the webhook's
+    assert "alert not sent: webhook unreachable" in result.output
+    assert "olist_order_items_dataset.csv" in result.output.strip().splitlines()[-1]
+
+
+# -- output for people and machines ------------------------------------------------------
+
+
+def run_olist(args: list[str], workdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "OLIST_DATA_DIR": str(workdir / "data"), **env}
+    return subprocess.run(
+        [OLIST, *args], cwd=workdir, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_plain_output_off_a_terminal_has_no_escape_codes(
+    tmp_path: Path, sample_files: Path
+) -> None:
+    done = run_olist(["run-all", "--source", str(sample_files)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout + done.stderr
+    events = [line for line in done.stdout.splitlines() if line[:4].isdigit()]
+    assert events and all(line[19:20] == "Z" for line in events)  # 2026-01-01T00:00:00Z
+    assert any(" load " in line and "orders_raw" in line for line in events)
+
+
+def test_json_logs_parse_line_by_line(tmp_path: Path, sample_files: Path) -> None:
+    done = run_olist(["--log-format", "json", "run-all", "--source", str(sample_files)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert all({"ts", "level", "stage", "message"} <= r.keys() for r in records)
+    stages = {r["stage"] for r in records}
+    assert {"download", "load", "model", "test", "publish", "table"} <= stages
+    loads = [r for r in records if r["stage"] == "load"]
+    assert len(loads) == 9 and all(len(r["md5"]) == 32 for r in loads)
+    summary = next(r for r in records if r["stage"] == "table" and r["message"] == "Summary")
+    assert [row["stage"] for row in summary["rows"]] == ["download", "load", "transform", "test"]
+
+
+def test_json_errors_are_json_on_stderr(tmp_path: Path) -> None:
+    done = run_olist(["--log-format", "json", "load"], tmp_path)
+    assert done.returncode == EXIT_USAGE
+    error = json.loads(done.stderr.strip().splitlines()[-1])
+    assert error["level"] == "error" and "source not found" in error["message"]
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+def test_status_on_an_empty_folder(tmp_path: Path) -> None:
+    result = invoke(["status"], tmp_path)
+    assert result.exit_code == EXIT_OK
+    assert "nothing loaded or built yet" in result.output
+    assert not (tmp_path / "data" / "olist.duckdb").exists()  # status creates nothing
+    as_json = json.loads(invoke(["status", "--json"], tmp_path).output)
+    assert as_json == {"raw_tables": [], "last_run": None, "tables": [], "failing_tests": []}
+
+
+def test_status_on_a_built_warehouse(tmp_path: Path, sample_files: Path) -> None:
+    assert invoke(["run-all", "--source", str(sample_files)], tmp_path).exit_code == 0
+    doc = json.loads(invoke(["status", "--json"], tmp_path).output)
+    assert [r["table"] for r in doc["raw_tables"]][:2] == ["orders_raw", "customers_raw"]
+    assert len(doc["raw_tables"]) == 9 and all(len(r["md5"]) == 32 for r in doc["raw_tables"])
+    assert doc["last_run"]["command"] == "run-all" and doc["last_run"]["status"] == "success"
+    tables = {t["table"]: t for t in doc["tables"]}
+    con = duckdb.connect(str(tmp_path / "data" / "olist.duckdb"), read_only=True)
+    try:
+        orders, latest = con.execute(
+            "select count(*), max(order_purchase_timestamp) from staging.orders_raw"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert tables["fact_orders"]["rows"] == orders
+    assert tables["fact_orders"]["freshness"].startswith(latest.date().isoformat())
+    assert doc["failing_tests"] == []
+    text = invoke(["status"], tmp_path).output
+    assert "fact_orders" in text and "Last run" in text
+
+
+def test_status_lists_tests_that_failed_in_their_last_run(
+    tmp_path: Path, sample_files: Path
+) -> None:
+    import shutil
+
+    assert invoke(["run-all", "--source", str(sample_files)], tmp_path).exit_code == 0
+    duplicated = tmp_path / "dup"
+    shutil.copytree(sample_files, duplicated)
+    orders = duplicated / "olist_orders_dataset.csv"
+    lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
+    orders.write_text("".join([*lines, lines[1]]), encoding="utf-8")  # one order twice
+    assert invoke(["run-all", "--source", str(duplicated)], tmp_path).exit_code == EXIT_FAILURE
+    doc = json.loads(invoke(["status", "--json"], tmp_path).output)
+    assert doc["last_run"]["status"] == "failed"
+    assert "unique_stg_orders_order_id" in {t["test"] for t in doc["failing_tests"]}
+
+
+# -- exit codes and settings -------------------------------------------------------------
+
+
+def test_every_exit_code(tmp_path: Path, sample_files: Path) -> None:
+    from filelock import FileLock
+
+    assert invoke(["load", "--source", str(sample_files)], tmp_path).exit_code == EXIT_OK
+    broken = broken_copy(sample_files, tmp_path / "broken")
+    assert invoke(["load", "--source", str(broken)], tmp_path).exit_code == EXIT_FAILURE
+    assert invoke(["download", "--scale", "0"], tmp_path).exit_code == EXIT_USAGE
+    assert invoke(["download", "--as-of", "yesterday"], tmp_path).exit_code == EXIT_USAGE
+    assert invoke(["transform", "--no-such-option"], tmp_path).exit_code == EXIT_USAGE
+    assert invoke(["transform"], tmp_path, OLIST_THREADS="many").exit_code == EXIT_USAGE
+    with FileLock(tmp_path / "data" / "olist.duckdb.lock"):
+        assert invoke(["transform"], tmp_path).exit_code == EXIT_LOCKED
+
+
+def test_settings_errors_name_every_invalid_field_at_once(tmp_path: Path) -> None:
+    result = invoke(
+        ["transform"],
+        tmp_path,
+        OLIST_THREADS="0",
+        OLIST_LOOKBACK_DAYS="-1",
+        OLIST_RAW_DATASET="raw; drop table x",
+    )
+    assert result.exit_code == EXIT_USAGE
+    message = result.output.strip().splitlines()[-1]
+    for name in ("OLIST_THREADS", "OLIST_LOOKBACK_DAYS", "OLIST_RAW_DATASET"):
+        assert name in message
+    assert "Traceback" not in result.output
