@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from olist_cli.cli import app
+from olist_cli.engine.results import ModelResult, TestResult
 
 SCALE = 0.02
 SEED = 11
@@ -94,6 +94,39 @@ def clean_module_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         yield work
 
 
+@dataclass
+class Builds:
+    """The engine's own results (ModelResult/TestResult) of each build and test run."""
+
+    models: list[list[ModelResult]] = field(default_factory=list)
+    tests: list[list[TestResult]] = field(default_factory=list)
+
+    def statuses(self) -> dict[str, str]:
+        """name -> status of the last build: success, up to date, error or skipped."""
+        assert self.models, "no build seen: does the pipeline still call engine.build?"
+        return {r.name: r.status for r in self.models[-1]}
+
+
+def spy_on_builds(mp: pytest.MonkeyPatch) -> Builds:
+    """Record what `olist_cli.engine.build` and `run_tests` return, whatever is printed."""
+    import olist_cli.engine as engine
+
+    spy = Builds()
+    real_build, real_tests = engine.build, engine.run_tests
+
+    def build(*args: Any, **kwargs: Any) -> list[ModelResult]:
+        spy.models.append(real_build(*args, **kwargs))
+        return spy.models[-1]
+
+    def run_tests(*args: Any, **kwargs: Any) -> list[TestResult]:
+        spy.tests.append(real_tests(*args, **kwargs))
+        return spy.tests[-1]
+
+    mp.setattr(engine, "build", build)
+    mp.setattr(engine, "run_tests", run_tests)
+    return spy
+
+
 # -- the walk ------------------------------------------------------------------------------
 
 
@@ -106,6 +139,7 @@ class Step:
     statuses: dict[str, str]  # fact_orders: order_id -> order_status
     item_statuses: dict[tuple[str, int], str]  # fact_order_items: key -> order_status
     orders_md5: str = ""
+    model_statuses: dict[str, str] = field(default_factory=dict)
     drift: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -195,6 +229,7 @@ def walk(clean_module_env: Path) -> Walk:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(DuckDBWarehouse, "merge", spy_merge)
         mp.setattr(DuckDBWarehouse, "create_table_as", spy_create)
+        engine_results = spy_on_builds(mp)
         for as_of in _walk_dates():
             folder = snapshots / (as_of.isoformat() if as_of else "full")
             generate_sample(folder, scale=SCALE, seed=SEED, as_of=as_of, progress=False)
@@ -207,6 +242,7 @@ def walk(clean_module_env: Path) -> Walk:
                 Step(as_of, result.output, list(merges), list(created), statuses, item_statuses)
             )
             steps[-1].drift = _drift_from_own_full_query(db, data_dir)
+            steps[-1].model_statuses = engine_results.statuses()
             steps[-1].orders_md5 = hashlib.md5((folder / ORDERS_FILE).read_bytes()).hexdigest()
 
     fresh_dir = work / "fresh"
@@ -289,7 +325,7 @@ def test_facts_are_merged_not_rebuilt_after_the_first_step(walk: Walk) -> None:
             unchanged_steps += 1
             assert merged == set(), f"as of {step.as_of}: merged {merged} from unchanged files"
             for name in FACTS:
-                assert re.search(rf"model\s+{name}\s+up to date", step.output), step.output
+                assert step.model_statuses[name] == "up to date", step.output
         else:
             assert merged == set(FACTS), f"as of {step.as_of}: merged {merged}"
     assert unchanged_steps >= 1

@@ -11,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from typer.testing import CliRunner, Result
 
 from olist_cli.cli import app
+from olist_cli.engine.results import ModelResult, TestResult
 from olist_cli.errors import EXIT_FAILURE
 
 SCALE = 0.02
@@ -30,7 +32,6 @@ REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
 ORDERS_FILE = "olist_orders_dataset.csv"
 ITEMS_FILE = "olist_order_items_dataset.csv"
 NOTHING_PUBLISHED = "nothing was published"
-MODEL_LINE = re.compile(r"\bmodel\s+(\w+)\s+(success|up to date|error|skipped)\b")
 
 
 def olist(args: list[str], data_dir: Path, **env: str) -> Result:
@@ -38,8 +39,42 @@ def olist(args: list[str], data_dir: Path, **env: str) -> Result:
     return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
 
 
-def model_statuses(output: str) -> dict[str, str]:
-    return dict(MODEL_LINE.findall(output))
+@dataclass
+class Builds:
+    """The engine's own results (ModelResult/TestResult) of each build and test run."""
+
+    models: list[list[ModelResult]] = field(default_factory=list)
+    tests: list[list[TestResult]] = field(default_factory=list)
+
+    def statuses(self) -> dict[str, str]:
+        """name -> status of the last build: success, up to date, error or skipped."""
+        assert self.models, "no build seen: does the pipeline still call engine.build?"
+        return {r.name: r.status for r in self.models[-1]}
+
+
+def spy_on_builds(mp: pytest.MonkeyPatch) -> Builds:
+    """Record what `olist_cli.engine.build` and `run_tests` return, whatever is printed."""
+    import olist_cli.engine as engine
+
+    spy = Builds()
+    real_build, real_tests = engine.build, engine.run_tests
+
+    def build(*args: Any, **kwargs: Any) -> list[ModelResult]:
+        spy.models.append(real_build(*args, **kwargs))
+        return spy.models[-1]
+
+    def run_tests(*args: Any, **kwargs: Any) -> list[TestResult]:
+        spy.tests.append(real_tests(*args, **kwargs))
+        return spy.tests[-1]
+
+    mp.setattr(engine, "build", build)
+    mp.setattr(engine, "run_tests", run_tests)
+    return spy
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
+    return spy_on_builds(monkeypatch)
 
 
 # -- what readers see ------------------------------------------------------------------------
@@ -174,6 +209,7 @@ def test_a_failing_test_publishes_nothing(
     tmp_path: Path,
     file_name: str,
     failing_test: str,
+    builds: Builds,
 ) -> None:
     previous, full = snapshots
     db = warehouse / "olist.duckdb"
@@ -190,8 +226,10 @@ def test_a_failing_test_publishes_nothing(
     error = result.stderr.strip().splitlines()[-1]
     assert failing_test in error and NOTHING_PUBLISHED in error
     # The models did build in this run (so there was something to hold back) ...
-    statuses = model_statuses(result.output)
+    statuses = builds.statuses()
     assert statuses["fact_orders"] == statuses["fact_order_items"] == "success"
+    failed = {t.name for t in builds.tests[-1] if t.status in ("fail", "error")}
+    assert failing_test in failed
     # ... and none of it is visible, nor recorded as built or tested.
     assert published_tables(db) == tables_before
     assert recorded_state(db) == state_before
@@ -263,7 +301,11 @@ def _sql_with_a_broken_model(folder: Path, name: str, old: str) -> Path:
 
 
 def test_a_model_that_fails_to_build_publishes_nothing(
-    warehouse: Path, snapshots: tuple[Path, Path], clean_full_build: Path, tmp_path: Path
+    warehouse: Path,
+    snapshots: tuple[Path, Path],
+    clean_full_build: Path,
+    tmp_path: Path,
+    builds: Builds,
 ) -> None:
     """The models that built fine before it in the same run are rolled back with it."""
     db = warehouse / "olist.duckdb"
@@ -275,7 +317,7 @@ def test_a_model_that_fails_to_build_publishes_nothing(
     error = result.stderr.strip().splitlines()[-1]
     assert "dim_seller" in error and "no_such_column" in error
     assert NOTHING_PUBLISHED in error
-    statuses = model_statuses(result.output)
+    statuses = builds.statuses()
     assert statuses["dim_seller"] == "error"
     built = {name for name, status in statuses.items() if status == "success"}
     assert {"stg_orders", "fact_orders", "fact_order_items", "dim_customer"} <= built
@@ -288,7 +330,7 @@ def test_a_model_that_fails_to_build_publishes_nothing(
 
 
 def test_only_the_broken_model_is_reported_as_failed(
-    warehouse: Path, snapshots: tuple[Path, Path], tmp_path: Path
+    warehouse: Path, snapshots: tuple[Path, Path], tmp_path: Path, builds: Builds
 ) -> None:
     """A model that fails must not make the models independent of it report errors.
 
@@ -300,7 +342,7 @@ def test_only_the_broken_model_is_reported_as_failed(
     sql = _sql_with_a_broken_model(tmp_path / "broken-sql", "dim_date", "date_day as date_key,")
     result = olist(["run-all", "--source", str(snapshots[1])], warehouse, OLIST_SQL_DIR=str(sql))
     assert result.exit_code == EXIT_FAILURE, result.output
-    statuses = model_statuses(result.output)
+    statuses = builds.statuses()
     assert len(statuses) == 13
     errors = sorted(n for n, s in statuses.items() if s == "error")
     assert errors == ["dim_date"], result.output

@@ -20,12 +20,12 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from olist_cli.cli import app
+from olist_cli.engine.results import ModelResult, TestResult
 from olist_cli.errors import EXIT_FAILURE
 
 SCALE = 0.02
 SEED = 3
 REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
-MODEL_LINE = re.compile(r"\bmodel\s+(\w+)\s+(success|up to date|error|skipped)\b")
 MODELS = {
     "stg_orders",
     "stg_customers",
@@ -47,6 +47,8 @@ WRITE = re.compile(
     r"update|delete|drop|alter|copy)\b",
     re.IGNORECASE,
 )
+# The run's own record (`_run_results`): appended by every run, by design, not model work.
+RUN_RECORD = re.compile(r"\b_run_results\b")
 MODEL_RELATION = re.compile(r'"?dev_warehouse_(staging|warehouse)"?\s*\.\s*"?(\w+)"?')
 
 
@@ -55,12 +57,47 @@ def olist(args: list[str], data_dir: Path, **env: str) -> Result:
     return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
 
 
-def model_statuses(output: str) -> dict[str, str]:
-    return dict(MODEL_LINE.findall(output))
+@dataclass
+class Builds:
+    """The engine's own results (ModelResult/TestResult) of each build and test run."""
+
+    models: list[list[ModelResult]] = field(default_factory=list)
+    tests: list[list[TestResult]] = field(default_factory=list)
+
+    def statuses(self) -> dict[str, str]:
+        """name -> status of the last build: success, up to date, error or skipped."""
+        assert self.models, "no build seen: does the pipeline still call engine.build?"
+        return {r.name: r.status for r in self.models[-1]}
+
+
+def spy_on_builds(mp: pytest.MonkeyPatch) -> Builds:
+    """Record what `olist_cli.engine.build` and `run_tests` return, whatever is printed."""
+    import olist_cli.engine as engine
+
+    spy = Builds()
+    real_build, real_tests = engine.build, engine.run_tests
+
+    def build(*args: Any, **kwargs: Any) -> list[ModelResult]:
+        spy.models.append(real_build(*args, **kwargs))
+        return spy.models[-1]
+
+    def run_tests(*args: Any, **kwargs: Any) -> list[TestResult]:
+        spy.tests.append(real_tests(*args, **kwargs))
+        return spy.tests[-1]
+
+    mp.setattr(engine, "build", build)
+    mp.setattr(engine, "run_tests", run_tests)
+    return spy
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
+    return spy_on_builds(monkeypatch)
 
 
 def snapshot(db: Path) -> dict[str, str]:
-    """An order-independent digest of every table and every view's rows, all schemas."""
+    """An order-independent digest of every table and every view's rows, all schemas (but the
+    log of runs, which every run appends to)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         relations = con.execute(
@@ -68,6 +105,8 @@ def snapshot(db: Path) -> dict[str, str]:
         ).fetchall()
         result = {}
         for schema, name in relations:
+            if RUN_RECORD.search(name):
+                continue
             rows = con.execute(f'select * from "{schema}"."{name}"').fetchall()
             result[f"{schema}.{name}"] = hashlib.md5(
                 "\n".join(sorted(map(repr, rows))).encode()
@@ -85,7 +124,11 @@ class Statements:
 
     def writes(self) -> list[tuple[str, str]]:
         builds = {"create_view", "create_table_as", "merge", "load_csv"}
-        return [(m, s) for m, s in self.calls if m in builds or WRITE.search(s)]
+        return [
+            (m, s)
+            for m, s in self.calls
+            if m in builds or (WRITE.search(s) and not RUN_RECORD.search(s))
+        ]
 
     def touching_models(self) -> list[tuple[str, set[str]]]:
         """Statements that read or write a model's relation, with the models named."""
@@ -157,9 +200,11 @@ def raw_files(module_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def first_build(module_dir: Path, raw_files: Path) -> Path:
     data_dir = module_dir / "built"
-    result = olist(["run-all", "--source", str(raw_files)], data_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        spy = spy_on_builds(mp)
+        result = olist(["run-all", "--source", str(raw_files)], data_dir)
     assert result.exit_code == 0, result.output
-    assert set(model_statuses(result.output).values()) == {"success"}
+    assert spy.statuses() == dict.fromkeys(MODELS, "success")
     return data_dir
 
 
@@ -186,18 +231,19 @@ def edited_sql(folder: Path, model: str, old: str, new: str) -> Path:
 
 
 def test_unchanged_files_and_sql_do_no_warehouse_work(
-    warehouse: Path, raw_files: Path, statements: Statements
+    warehouse: Path, raw_files: Path, statements: Statements, builds: Builds
 ) -> None:
     db = warehouse / "olist.duckdb"
     before = snapshot(db)
 
     result = olist(["run-all", "--source", str(raw_files)], warehouse)
     assert result.exit_code == 0, result.output
-    statuses = model_statuses(result.output)
-    assert statuses == dict.fromkeys(MODELS, "up to date")
-    # The tests report their recorded results: 168 of them, none run again.
-    assert re.search(r"\b168 tests\b", result.output), result.output
-    assert re.search(r"\b168 up to date\b", result.output), result.output
+    assert builds.statuses() == dict.fromkeys(MODELS, "up to date")
+    # The tests report their recorded results, none is run again.
+    (tests,) = builds.tests
+    assert len(tests) == 168
+    assert {t.status for t in tests} <= {"pass", "warn"}
+    assert all("up to date" in t.message and t.duration_s == 0 for t in tests)
 
     # What reached DuckDB: no write, and no statement that reads a model's relation (a
     # test query, a watermark, a row count would all name one).
@@ -209,7 +255,7 @@ def test_unchanged_files_and_sql_do_no_warehouse_work(
 
 
 def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
-    warehouse: Path, raw_files: Path, tmp_path: Path, statements: Statements
+    warehouse: Path, raw_files: Path, tmp_path: Path, statements: Statements, builds: Builds
 ) -> None:
     """stg_sellers is read by dim_seller only: those two rebuild, the other 11 stay.
 
@@ -227,14 +273,14 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
 
     result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
     assert result.exit_code == 0, result.output
-    statuses = model_statuses(result.output)
+    statuses = builds.statuses()
     rebuilt = {name for name, status in statuses.items() if status == "success"}
     assert rebuilt == {"stg_sellers", "dim_seller"}
     assert set(statuses) == MODELS
     assert {statuses[n] for n in MODELS - rebuilt} == {"up to date"}
 
-    builds = [(m, n) for m, n in statements.calls if m in {"create_view", "create_table_as"}]
-    assert sorted(builds) == [("create_table_as", "dim_seller"), ("create_view", "stg_sellers")]
+    created = [(m, n) for m, n in statements.calls if m in {"create_view", "create_table_as"}]
+    assert sorted(created) == [("create_table_as", "dim_seller"), ("create_view", "stg_sellers")]
     for sql_text, names in statements.touching_models():
         assert names & {"stg_sellers", "dim_seller"}, f"unrelated model touched: {sql_text}"
     assert any("dim_seller" in names for _, names in statements.touching_models())
@@ -246,12 +292,12 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
     statements.calls.clear()
     again = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
     assert again.exit_code == 0, again.output
-    assert model_statuses(again.output) == dict.fromkeys(MODELS, "up to date")
+    assert builds.statuses() == dict.fromkeys(MODELS, "up to date")
     assert statements.writes() == []
 
 
 def test_an_edited_upstream_view_rebuilds_everything_downstream(
-    warehouse: Path, raw_files: Path, tmp_path: Path
+    warehouse: Path, raw_files: Path, tmp_path: Path, builds: Builds
 ) -> None:
     """stg_orders feeds dim_customer, dim_date and both facts; the other staging views,
     dim_product and dim_seller do not depend on it."""
@@ -263,14 +309,14 @@ def test_an_edited_upstream_view_rebuilds_everything_downstream(
     )
     result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
     assert result.exit_code == 0, result.output
-    statuses = model_statuses(result.output)
+    statuses = builds.statuses()
     rebuilt = {name for name, status in statuses.items() if status == "success"}
     assert rebuilt == {"stg_orders", "dim_customer", "dim_date", "fact_orders", "fact_order_items"}
     assert {statuses[n] for n in MODELS - rebuilt} == {"up to date"}
 
 
 def test_an_edited_incremental_fact_asks_for_a_full_refresh(
-    warehouse: Path, raw_files: Path, tmp_path: Path
+    warehouse: Path, raw_files: Path, tmp_path: Path, builds: Builds
 ) -> None:
     db = warehouse / "olist.duckdb"
     before = snapshot(db)
@@ -286,7 +332,7 @@ def test_an_edited_incremental_fact_asks_for_a_full_refresh(
     assert result.exit_code == EXIT_FAILURE, result.output
     error = result.stderr.strip().splitlines()[-1]
     assert "fact_orders" in error and "--full-refresh" in error, error
-    assert model_statuses(result.output)["fact_orders"] == "error"
+    assert builds.statuses()["fact_orders"] == "error"
     assert snapshot(db) == before  # nothing merged into the old shape, nothing published
 
     full = olist(
@@ -311,7 +357,7 @@ def test_an_edited_incremental_fact_asks_for_a_full_refresh(
     # The new shape is recorded: an ordinary run is a no-op again.
     after = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
     assert after.exit_code == 0, after.output
-    assert model_statuses(after.output) == dict.fromkeys(MODELS, "up to date")
+    assert builds.statuses() == dict.fromkeys(MODELS, "up to date")
 
 
 def test_a_comment_only_edit_of_an_incremental_fact_also_asks_for_a_full_refresh(
