@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gcp_storage_emulator import server as emulator
+from google.cloud import storage
 
 from olist_cli.archive import MANIFEST, ArchiveResult, archive_raw
 from olist_cli.dataset import SOURCE_FILES
 from olist_cli.errors import EXIT_USAGE, OlistError, SourceError, UsageError
 from olist_cli.settings import Settings, load_settings
-
-storage = pytest.importorskip("google.cloud.storage")
-emulator = pytest.importorskip("gcp_storage_emulator.server")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "raw"
 NAMES = [s.file_name for s in SOURCE_FILES]
