@@ -40,10 +40,20 @@ def fetch_source(
     if source == "sample":
         return _sample(settings.raw_dir, scale=scale, seed=seed, as_of=as_of)
     if source == "kaggle":
-        raise UsageError(
-            "--source kaggle is not available in this version yet; download "
-            "olistbr/brazilian-ecommerce yourself and pass --source <folder or .zip>"
+        if as_of is not None:
+            raise UsageError("--as-of applies to --source sample only")
+        from olist_cli.sources.kaggle import download_kaggle
+
+        # Warnings and retries go into the note: the one line the download stage prints.
+        said: list[str] = []
+        folder = download_kaggle(
+            settings,
+            settings.raw_dir,
+            on_event=lambda e: (
+                said.append(f"; {e.kind}: {e.message}") if e.kind in ("warning", "retry") else None
+            ),
         )
+        return Fetched(folder, f"{settings.kaggle_dataset} downloaded from Kaggle{''.join(said)}")
     if as_of is not None:
         raise UsageError("--as-of applies to --source sample only")
     from olist_cli.sources.local import resolve_local_source

@@ -1,0 +1,1 @@
+"""Local stand-ins for the services olist talks to (a fake Kaggle API, ...)."""
