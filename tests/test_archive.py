@@ -9,6 +9,8 @@ import hashlib
 import itertools
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -355,3 +357,12 @@ def test_a_missing_file_is_a_source_error_and_nothing_is_archived(
     with pytest.raises(SourceError, match="olist_products_dataset.csv"):
         archive_raw(load_settings(data_dir=tmp_path / "data"), raw, load_date=DAY)
     assert not (tmp_path / "data" / "archive").exists()
+
+
+def test_importing_the_archive_does_not_import_google() -> None:
+    code = (
+        "import sys, olist_cli.archive; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'google'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

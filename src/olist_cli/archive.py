@@ -222,7 +222,7 @@ def _to_bucket(
     def call(what: str, fn: Callable[[], Any]) -> Any:
         def said(retry: int, delay: float, exc: Exception) -> None:
             if on_retry is not None:
-                on_retry(f"archive   {what}: retry {retry} in {delay:.1f}s ({_short(exc)})")
+                on_retry(f"{what}: retry {retry} in {delay:.1f}s ({_short(exc)})")
 
         try:
             return retrying(
