@@ -1,0 +1,212 @@
+"""`olist docs`: a page per model and source, offline assets, escaped data, and serve()."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from olist_cli.cli import app
+from olist_cli.dataset import SOURCE_FILES
+from olist_cli.docsite import DocsError, build_site, make_server
+from olist_cli.engine import Project, load_project
+from olist_cli.engine.state import STATE_TABLE
+from olist_cli.lineage import build_lineage
+from olist_cli.settings import Settings, load_settings
+from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+# Any http(s) URL that is not this machine: the site must not reach out to one.
+EXTERNAL_URL = re.compile(r"https?://(?!(?:localhost|127\.0\.0\.1)[:/])", re.IGNORECASE)
+LINK = re.compile(r'(?:href|src)="([^"]+)"')
+
+
+def build_sample_warehouse(work: Path) -> Path:
+    """`olist run-all` on a small generated sample into work/data; returns the DuckDB file."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("OLIST_"):
+                mp.delenv(name)
+        mp.chdir(work)
+        result = CliRunner().invoke(
+            app,
+            ["--quiet", "run-all", "--scale", "0.01"],
+            env={"OLIST_DATA_DIR": str(work / "data")},
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 0, result.output
+    return work / "data" / "olist.duckdb"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    work = tmp_path_factory.mktemp("docs-wh")
+    database = build_sample_warehouse(work)
+    return load_settings(data_dir=work / "data", duckdb_path=database), database
+
+
+@pytest.fixture(scope="module")
+def site(
+    built: tuple[Settings, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Project, DuckDBWarehouse]]:
+    settings, database = built
+    warehouse = DuckDBWarehouse(database)
+    project = load_project(settings, warehouse.dialect)
+    out = tmp_path_factory.mktemp("site") / "docs"
+    index = build_site(settings, warehouse, project, out)
+    assert index == out / "index.html"
+    yield out, project, warehouse
+    warehouse.close()
+
+
+def _text(page: Path) -> str:
+    """A page's visible text, tags dropped and entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+def test_one_page_per_model_and_source(site: tuple[Path, Project, DuckDBWarehouse]) -> None:
+    out, project, _ = site
+    assert {p.stem for p in (out / "models").glob("*.html")} == set(project.models)
+    assert {p.stem for p in (out / "sources").glob("*.html")} == {f.raw_table for f in SOURCE_FILES}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for name in project.models:
+        assert f'href="models/{name}.html"' in index
+
+
+def test_assets_are_local_and_every_link_resolves(
+    site: tuple[Path, Project, DuckDBWarehouse],
+) -> None:
+    out, _, _ = site
+    assert (out / "assets" / "lineage.js").stat().st_size > 1000
+    assert (out / "assets" / "site.css").stat().st_size > 1000
+    pages = sorted(out.rglob("*.html"))
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "assets/lineage.js" in text and "assets/site.css" in text
+        for target in LINK.findall(text):
+            target = html.unescape(target).split("#")[0]
+            if target:
+                assert (page.parent / target).resolve().is_file(), f"{page.name}: {target}"
+
+
+def test_no_external_url_in_any_generated_file(
+    site: tuple[Path, Project, DuckDBWarehouse],
+) -> None:
+    out, _, _ = site
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) >= 1 + 13 + 9 + 2
+    for path in files:
+        found = EXTERNAL_URL.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(out)} references {found[:3]}"
+
+
+def test_model_page_shows_config_columns_tests_and_sql(
+    site: tuple[Path, Project, DuckDBWarehouse],
+) -> None:
+    out, project, warehouse = site
+    page = out / "models" / "fact_orders.html"
+    text = _text(page)
+    model = project.models["fact_orders"]
+    assert model.config.description[:60] in text
+    for label in ("incremental", "order_purchase_date_day", "customer_key, order_status"):
+        assert label in text
+    rows = warehouse.row_count("dev_warehouse_warehouse", "fact_orders")
+    assert f"{rows:,}" in text
+    for column, type_ in warehouse.columns("dev_warehouse_warehouse", "fact_orders"):
+        assert column in text and type_ in text
+    assert "Sum of payments, BRL." in text  # a column description from config()
+    # Compiled SQL with the warehouse's own relation names, and the test statuses.
+    assert '"dev_warehouse_staging"."stg_orders"' in text
+    assert "relationships_fact_orders_customer_key__dim_customer" in text
+    assert re.search(r"\bpass\b", text) and "not run yet" not in text
+    # The focused graph shows the dimensions its keys point at.
+    svg = page.read_text(encoding="utf-8")
+    assert 'data-id="model:dim_customer"' in svg and 'class="node g-facts current"' in svg
+
+
+def test_index_graph_has_every_node(site: tuple[Path, Project, DuckDBWarehouse]) -> None:
+    out, project, _ = site
+    index = (out / "index.html").read_text(encoding="utf-8")
+    lineage = build_lineage(project)
+    assert index.count('<a class="node ') == len(lineage.nodes)
+    assert index.count('<path class="edge ') == len(lineage.edges)
+
+
+def test_source_page_shows_columns_rows_and_readers(
+    site: tuple[Path, Project, DuckDBWarehouse],
+) -> None:
+    out, _, warehouse = site
+    text = _text(out / "sources" / "orders_raw.html")
+    assert "olist_orders_dataset.csv" in text and "source('raw', 'orders')" in text
+    assert f"{warehouse.row_count('staging', 'orders_raw'):,}" in text
+    for column, type_ in warehouse.columns("staging", "orders_raw"):
+        assert column in text and type_ in text
+    assert "stg_orders" in text
+    # A raw table read only by a test says so.
+    assert "assert_seller_state_matches_zip" in _text(out / "sources" / "geolocation_raw.html")
+
+
+def test_tests_without_a_recorded_status_say_not_run_yet(
+    built: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, database = built
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(database, copy)
+    warehouse = DuckDBWarehouse(copy)
+    try:
+        warehouse.execute(f"delete from {warehouse.relation('staging', STATE_TABLE)}")
+        project = load_project(settings, warehouse.dialect)
+        build_site(settings, warehouse, project, tmp_path / "site")
+    finally:
+        warehouse.close()
+    assert "not run yet" in _text(tmp_path / "site" / "models" / "dim_seller.html")
+
+
+def test_data_is_escaped_and_unbuilt_models_are_documented(tmp_path: Path) -> None:
+    sql = tmp_path / "sql"
+    (sql / "staging").mkdir(parents=True)
+    (sql / "staging" / "stg_evil.sql").write_text(
+        "{{ config(description='<script>alert(1)</script> & \"quoted\"', "
+        "columns={'a': {'description': '<img src=x onerror=alert(2)>'}}) }}\n"
+        "select '<b>' as a\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(sql_dir=sql, data_dir=tmp_path / "data")
+    warehouse = DuckDBWarehouse(":memory:")
+    try:
+        project = load_project(settings, warehouse.dialect)
+        build_site(settings, warehouse, project, tmp_path / "site")
+    finally:
+        warehouse.close()
+    page = (tmp_path / "site" / "models" / "stg_evil.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quoted&#34;" in page
+    assert "not built yet" in page
+
+
+def test_serve_answers_on_localhost(site: tuple[Path, Project, DuckDBWarehouse]) -> None:
+    out, _, _ = site
+    server = make_server(out, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        for path in ("index.html", "models/fact_orders.html", "assets/lineage.js"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}", timeout=5) as reply:
+                assert reply.status == 200
+                assert reply.read() == (out / path).read_bytes()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
+    with pytest.raises(DocsError, match="no docs site"):
+        make_server(tmp_path, "127.0.0.1", 0)
