@@ -96,14 +96,14 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Path | dt.date) else value
 
 
-def _parse_as_of(value: str | None) -> dt.date | None:
+def _parse_date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
-            f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--as-of"
+            f"{value!r} is not a date in YYYY-MM-DD form", param_hint=option
         ) from None
 
 
@@ -156,13 +156,40 @@ def download(
     """Fetch (or generate) the 9 raw CSV files into <data dir>/raw."""
     from olist_cli.pipeline import SourceOptions, stage_download
 
-    options = SourceOptions(source, scale, seed, _parse_as_of(as_of))
+    options = SourceOptions(source, scale, seed, _parse_date(as_of, "--as-of"))
 
     def body(run: Run) -> None:
         with run.stage("download") as result:
             result.message = stage_download(run, options).note
 
     _execute(ctx, "download", body, needs_warehouse=False)
+
+
+@app.command()
+def archive(
+    ctx: typer.Context,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date", metavar="YYYY-MM-DD", help="Load date of the archive folder; default today."
+        ),
+    ] = None,
+) -> None:
+    """Copy the raw files to gs://<bucket>/<prefix>/<date>/, or to <data dir>/archive/<date>/.
+
+    Files whose MD5 already matches the archived copy are skipped.
+    """
+    load_date = _parse_date(date, "--date")
+
+    def body(run: Run) -> None:
+        from olist_cli.pipeline import stage_archive
+        from olist_cli.sources.local import resolve_local_source
+
+        folder = resolve_local_source(run.settings.raw_dir, run.settings.raw_dir)
+        with run.stage("archive") as result:
+            result.rows, result.message = stage_archive(run, folder, load_date=load_date)
+
+    _execute(ctx, "archive", body, needs_warehouse=False)
 
 
 @app.command()
@@ -237,7 +264,7 @@ def run_all(
     from olist_cli.pipeline import SourceOptions
     from olist_cli.pipeline import run_all as run_pipeline
 
-    options = SourceOptions(source, scale, seed, _parse_as_of(as_of))
+    options = SourceOptions(source, scale, seed, _parse_date(as_of, "--as-of"))
 
     def body(run: Run) -> None:
         run_pipeline(run, options=options, select=select, full_refresh=full_refresh, force=force)

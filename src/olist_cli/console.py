@@ -23,6 +23,7 @@ _STATUS_STYLE = {
     "success": "green",
     "built": "green",
     "loaded": "green",
+    "archived": "green",
     "pass": "green",
     "skipped": "yellow",
     "up to date": "dim",

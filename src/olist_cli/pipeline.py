@@ -223,16 +223,47 @@ def stage_download(run: Run, options: SourceOptions) -> Fetched:
     """Fetch or generate the raw files; say where they are."""
     from olist_cli.sources import fetch_source
 
-    with run.reporter.status(f"download: {options.source}"):
-        fetched = fetch_source(
-            run.settings,
-            options.source,
-            scale=options.scale,
-            seed=options.seed,
-            as_of=options.as_of,
-        )
+    def on_event(kind: str, message: str) -> None:
+        level = kind if kind in ("warning", "retry") else "info"
+        run.reporter.event("download", message, level=level, style="yellow" * (level != "info"))
+
+    # No spinner here: the generator and the Kaggle download draw progress bars of their own.
+    fetched = fetch_source(
+        run.settings,
+        options.source,
+        scale=options.scale,
+        seed=options.seed,
+        as_of=options.as_of,
+        on_event=on_event,
+    )
     run.reporter.event("download", fetched.note, folder=str(fetched.folder))
     return fetched
+
+
+def stage_archive(run: Run, folder: Path, *, load_date: dt.date | None = None) -> Outcome:
+    """Copy the raw files to the bucket (or the local archive), skipping unchanged ones."""
+    from olist_cli.archive import archive_raw
+
+    def on_file(r: Any) -> None:
+        run.reporter.event(
+            "archive",
+            f"{r.file_name:<40} {r.status:<9} {r.message}",
+            style="green" if r.status == "archived" else "dim",
+            file=r.file_name,
+            status=r.status,
+            md5=r.md5,
+            destination=r.destination,
+        )
+
+    results = archive_raw(
+        run.settings,
+        folder,
+        load_date=load_date,
+        on_event=on_file,
+        on_retry=lambda message: run.reporter.event("archive", message, level="retry"),
+    )
+    archived = sum(r.status == "archived" for r in results)
+    return None, f"{archived} archived, {len(results) - archived} unchanged"
 
 
 def stage_load(run: Run, folder: Path, *, force: bool) -> Outcome:
@@ -396,6 +427,9 @@ def run_all(
     with run.stage("download") as result:
         fetched = stage_download(run, options)
         result.message = fetched.note
+    if run.settings.archive:
+        with run.stage("archive") as result:
+            result.rows, result.message = stage_archive(run, fetched.folder)
     with run.stage("load") as result:
         result.rows, result.message = stage_load(run, fetched.folder, force=force)
     with publishing(run) as threads:

@@ -35,7 +35,7 @@ from olist_cli.lineage import (
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
 
-ASSETS = ("site.css", "lineage.js")
+ASSETS = ("site.css", "lineage.js", "favicon.png")
 STATUSES = ("pass", "warn", "fail", "error", "not run yet")
 
 

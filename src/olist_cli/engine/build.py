@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import Model, Project
 from olist_cli.engine.render import Renderer
-from olist_cli.engine.results import ModelResult
+from olist_cli.engine.results import ModelResult, metered
 from olist_cli.engine.state import Recorded, StateStore, digest, model_definition
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
@@ -179,6 +179,26 @@ def _build_one(
     settings: Settings, warehouse: Warehouse, renderer: Renderer, job: _Job, full_refresh: bool
 ) -> ModelResult:
     start = time.perf_counter()
+    model, cfg = job.model, job.model.config
+    with metered(warehouse) as used:
+        status, message, rows = _materialize(settings, warehouse, renderer, job, full_refresh)
+    return ModelResult(
+        name=model.name,
+        layer=model.layer,
+        materialization=cfg.materialized,
+        status=status,  # type: ignore[arg-type]
+        duration_s=time.perf_counter() - start,
+        rows=rows,
+        message=message,
+        bytes_processed=used.processed,
+        bytes_billed=used.billed,
+    )
+
+
+def _materialize(
+    settings: Settings, warehouse: Warehouse, renderer: Renderer, job: _Job, full_refresh: bool
+) -> tuple[str, str, int | None]:
+    """Build one model; (status, message, rows). Errors are reported, not raised."""
     model = job.model
     cfg, schema = model.config, settings.layer_schema(model.layer)
     rows: int | None = None
@@ -209,15 +229,7 @@ def _build_one(
             status = "success"
     except Exception as exc:  # report, don't raise: the other branches of the DAG go on
         status, message = "error", first_line(exc)
-    return ModelResult(
-        name=model.name,
-        layer=model.layer,
-        materialization=cfg.materialized,
-        status=status,  # type: ignore[arg-type]
-        duration_s=time.perf_counter() - start,
-        rows=rows,
-        message=message,
-    )
+    return status, message, rows
 
 
 def build(
@@ -317,4 +329,5 @@ def build(
                     name, model.layer, model.config.materialized, "skipped", 0.0, None, message
                 )
             )
+    state.flush()  # the fingerprints of this build, in one write (inside the caller's WAP)
     return [results[name] for name in graph.order(chosen)]

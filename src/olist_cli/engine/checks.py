@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 
 from olist_cli.engine.build import first_line
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import DataTest, Project
 from olist_cli.engine.render import Renderer
-from olist_cli.engine.results import TestResult
+from olist_cli.engine.results import TestResult, metered
 from olist_cli.engine.state import Recorded, StateStore, digest
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
@@ -47,6 +48,19 @@ def _run_one(
     warehouse: Warehouse, renderer: Renderer, test: DataTest, counted: int | None = None
 ) -> TestResult:
     start = time.perf_counter()
+    with metered(warehouse) as used:
+        result = _check(warehouse, renderer, test, counted)
+    return replace(
+        result,
+        duration_s=time.perf_counter() - start,
+        bytes_processed=used.processed,
+        bytes_billed=used.billed,
+    )
+
+
+def _check(
+    warehouse: Warehouse, renderer: Renderer, test: DataTest, counted: int | None
+) -> TestResult:
     sql, failures, sample, status = "", 0, [], "error"
     try:
         sql = renderer.render_test(test)
@@ -67,7 +81,7 @@ def _run_one(
         severity=test.severity,
         status=status,
         failures=failures,
-        duration_s=time.perf_counter() - start,
+        duration_s=0.0,
         sql=sql,
         sample_rows=sample,
         message=message,
@@ -174,4 +188,5 @@ def run_tests(
             futures = [pool.submit(_run_one, warehouse, renderer, t) for t in to_run]
             for future in as_completed(futures):
                 finish(future.result())
+    state.flush()  # the results of this run, in one write (inside the caller's WAP)
     return [results[t.name] for t in tests]

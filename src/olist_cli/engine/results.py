@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+
+@dataclass
+class JobBytes:
+    """Bytes processed and billed by the jobs of one model or test, where an engine says.
+
+    An adapter that reports them has a ``meter()`` context manager yielding one of these,
+    filled in by the jobs its thread runs inside (BigQuery); for the others both stay None.
+    """
+
+    processed: int | None = None
+    billed: int | None = None
+
+
+@contextmanager
+def metered(warehouse: object) -> Iterator[JobBytes]:
+    """The bytes of the jobs run inside, on this thread, if the warehouse counts them."""
+    meter = getattr(warehouse, "meter", None)  # a capability, not part of the Protocol
+    if meter is None:
+        yield JobBytes()
+        return
+    with meter() as used:
+        yield used
+
 
 ModelStatus = Literal["success", "up to date", "error", "skipped"]
 TestStatus = Literal["pass", "fail", "warn", "error"]  # cached results say so in message

@@ -7,7 +7,10 @@ equals the one recorded at the model's last successful build, building it again 
 give the same table, so it is reported `up to date` instead.
 
 The state lives in one table beside `_load_metadata`, written in the same transaction as
-the work it records, so a rolled-back build forgets its fingerprints too.
+the work it records (DuckDB), or in the audit copy that is published with the tables
+(BigQuery), so a build that is not published forgets its fingerprints too. Changes are
+kept in memory and written by ``flush()`` in two statements, at the end of a build or a
+test run: one statement per model and test would cost seconds each on BigQuery.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from olist_cli.engine.project import Model
 from olist_cli.warehouse.base import Warehouse
 
 STATE_TABLE = "_olist_state"
+_INSERT_BATCH = 500  # rows per INSERT: 3,500 parameters, well under any engine's limit
 
 
 def digest(*parts: str) -> str:
@@ -59,6 +63,8 @@ class StateStore:
         self.relation = warehouse.relation(schema, STATE_TABLE)
         self._recorded: dict[tuple[str, str], Recorded] | None = None
         self._ensured = False
+        # (kind, name) -> its new row (None: delete it) and when, until flush().
+        self._pending: dict[tuple[str, str], tuple[Recorded, dt.datetime] | None] = {}
 
     def _ensure(self) -> None:
         if self._ensured:
@@ -91,29 +97,44 @@ class StateStore:
         return self.recorded().get((kind, name))
 
     def record(self, kind: str, name: str, entry: Recorded) -> None:
-        """Replace the row of (kind, name)."""
-        self.forget(kind, name)
-        self.warehouse.execute(
-            f"insert into {self.relation} values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                kind,
-                name,
-                entry.fingerprint,
-                entry.definition,
-                entry.status,
-                entry.failures,
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            ],
-        )
+        """Replace the row of (kind, name), at the next flush()."""
         self.recorded()[(kind, name)] = entry
+        self._pending[(kind, name)] = (entry, dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
     def forget(self, kind: str, name: str) -> None:
-        """Drop the row of (kind, name): that work must run again next time."""
+        """Drop the row of (kind, name) at the next flush(): that work must run again."""
+        if self.recorded().pop((kind, name), None) is not None or (kind, name) in self._pending:
+            self._pending[(kind, name)] = None
+
+    def flush(self) -> None:
+        """Write the changes since the last flush: one DELETE, then one INSERT."""
+        if not self._pending:
+            return
         self._ensure()
-        self.warehouse.execute(
-            f"delete from {self.relation} where kind = ? and name = ?", [kind, name]
+        by_kind: dict[str, list[str]] = {}
+        for kind, name in self._pending:
+            by_kind.setdefault(kind, []).append(name)
+        where = " or ".join(
+            f"(kind = ? and name in ({', '.join('?' * len(names))}))" for names in by_kind.values()
         )
-        self.recorded().pop((kind, name), None)
+        self.warehouse.execute(
+            f"delete from {self.relation} where {where}",
+            [value for kind, names in by_kind.items() for value in (kind, *names)],
+        )
+        rows = [
+            (kind, name, e.fingerprint, e.definition, e.status, e.failures, at)
+            for (kind, name), change in self._pending.items()
+            if change is not None
+            for e, at in [change]
+        ]
+        for start in range(0, len(rows), _INSERT_BATCH):
+            batch = rows[start : start + _INSERT_BATCH]
+            self.warehouse.execute(
+                f"insert into {self.relation} values "
+                + ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in batch),
+                [value for row in batch for value in row],
+            )
+        self._pending.clear()
 
     def source_md5s(self) -> dict[str, str]:
         """The MD5 of the file last loaded into each raw table."""

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,32 +31,28 @@ def fetch_source(
     scale: float = 1.0,
     seed: int = 42,
     as_of: dt.date | None = None,
+    on_event: Callable[[str, str], None] | None = None,
 ) -> Fetched:
     """Make the 9 raw files available and say where they are.
 
     ``sample`` generates them into ``settings.raw_dir`` (unless the same sample is already
-    there, untouched); a folder is used where it is; a ``.zip`` is unpacked into
-    ``settings.raw_dir``.
+    there, untouched); ``kaggle`` downloads them there; a folder is used where it is; a
+    ``.zip`` is unpacked into ``settings.raw_dir``. ``on_event(kind, message)`` hears
+    progress, warnings and retries as they happen (kind: info, progress, warning, retry).
     """
+    if source != "sample" and as_of is not None:
+        raise UsageError("--as-of applies to --source sample only")
     if source == "sample":
         return _sample(settings.raw_dir, scale=scale, seed=seed, as_of=as_of)
     if source == "kaggle":
-        if as_of is not None:
-            raise UsageError("--as-of applies to --source sample only")
         from olist_cli.sources.kaggle import download_kaggle
 
-        # Warnings and retries go into the note: the one line the download stage prints.
-        said: list[str] = []
         folder = download_kaggle(
             settings,
             settings.raw_dir,
-            on_event=lambda e: (
-                said.append(f"; {e.kind}: {e.message}") if e.kind in ("warning", "retry") else None
-            ),
+            on_event=(lambda e: on_event(e.kind, e.message)) if on_event else None,
         )
-        return Fetched(folder, f"{settings.kaggle_dataset} downloaded from Kaggle{''.join(said)}")
-    if as_of is not None:
-        raise UsageError("--as-of applies to --source sample only")
+        return Fetched(folder, f"{settings.kaggle_dataset} downloaded from Kaggle")
     from olist_cli.sources.local import resolve_local_source
 
     folder = resolve_local_source(Path(source), settings.raw_dir)

@@ -15,8 +15,19 @@ def connect(settings: Settings) -> Warehouse:
         from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(settings.duckdb_file)
+    if settings.warehouse == "bigquery":
+        try:
+            from olist_cli.warehouse.bigquery import BigQueryWarehouse
+        except ImportError as exc:  # the optional [gcp] extra is not installed
+            from olist_cli.errors import UsageError
+
+            raise UsageError(
+                f"OLIST_WAREHOUSE=bigquery needs google-cloud-bigquery ({exc.name} is missing): "
+                "pip install 'olist-cli[gcp]'"
+            ) from None
+        return BigQueryWarehouse(settings)
     from olist_cli.errors import UsageError
 
     raise UsageError(
-        f"OLIST_WAREHOUSE={settings.warehouse}: this engine is not available yet; use duckdb"
+        f"OLIST_WAREHOUSE={settings.warehouse}: unknown engine; use duckdb or bigquery"
     )
