@@ -314,3 +314,73 @@ def test_settings_errors_name_every_invalid_field_at_once(tmp_path: Path) -> Non
     for name in ("OLIST_THREADS", "OLIST_LOOKBACK_DAYS", "OLIST_RAW_DATASET"):
         assert name in message
     assert "Traceback" not in result.output
+
+
+# -- retries -----------------------------------------------------------------------------
+
+
+def test_a_transient_load_failure_is_retried_then_succeeds(
+    tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from olist_cli.errors import TransientError
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    real = DuckDBWarehouse.load_csv
+    calls: list[str] = []
+
+    def flaky(self: DuckDBWarehouse, schema: str, table: str, *args: Any, **kwargs: Any) -> int:
+        calls.append(table)
+        if table == "payments_raw" and calls.count(table) == 1:
+            raise TransientError("warehouse busy, try again")
+        return real(self, schema, table, *args, **kwargs)
+
+    monkeypatch.setattr(DuckDBWarehouse, "load_csv", flaky)
+    result = invoke(["load", "--source", str(sample_files)], tmp_path, OLIST_RETRY_BACKOFF_S="0")
+    assert result.exit_code == EXIT_OK, result.output
+    assert "retry 1/3 in 0.0s: warehouse busy, try again" in result.output
+    assert calls.count("payments_raw") == 2
+    assert calls.count("orders_raw") == 1  # loaded before the failure: skipped by MD5 on retry
+    assert results_json(tmp_path)["status"] == "success"
+
+
+def test_a_transient_failure_that_lasts_gives_up_after_the_retries(
+    tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from olist_cli.errors import TransientError
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    calls: list[str] = []
+
+    def down(self: DuckDBWarehouse, schema: str, table: str, *args: Any, **kwargs: Any) -> int:
+        calls.append(table)
+        raise TransientError("warehouse busy, try again")
+
+    monkeypatch.setattr(DuckDBWarehouse, "load_csv", down)
+    result = invoke(
+        ["load", "--source", str(sample_files)],
+        tmp_path,
+        OLIST_RETRY_BACKOFF_S="0",
+        OLIST_RETRIES="2",
+    )
+    assert result.exit_code == EXIT_FAILURE
+    assert calls == ["orders_raw"] * 3  # the first try and two retries
+
+
+def test_a_permanent_load_failure_is_not_retried(
+    tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    real = DuckDBWarehouse.load_csv
+    calls: list[str] = []
+
+    def counting(self: DuckDBWarehouse, schema: str, table: str, *args: Any, **kwargs: Any) -> int:
+        calls.append(table)
+        return real(self, schema, table, *args, **kwargs)
+
+    monkeypatch.setattr(DuckDBWarehouse, "load_csv", counting)
+    broken = broken_copy(sample_files, tmp_path / "broken")
+    result = invoke(["load", "--source", str(broken)], tmp_path, OLIST_RETRY_BACKOFF_S="0")
+    assert result.exit_code == EXIT_FAILURE
+    assert "retry" not in result.output
+    assert calls.count("order_items_raw") == 1

@@ -39,6 +39,14 @@ class LoadError(OlistError):
     """A raw load failed; the raw table is left as it was (exit 1)."""
 
 
+class TransientError(OlistError):
+    """A failure worth retrying: a busy service, a dropped connection (exit 1 if it lasts).
+
+    Raised by adapters and sources; the pipeline's stages retry it with backoff, and
+    never retry any other error.
+    """
+
+
 class ProjectError(OlistError):
     """The SQL project is invalid: unknown ref, cycle, template error (exit 1)."""
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from olist_cli.console import Reporter
 from olist_cli.errors import (
@@ -26,6 +26,7 @@ from olist_cli.errors import (
     DataTestFailure,
     LockedError,
     OlistError,
+    TransientError,
 )
 from olist_cli.run_results import RunRecord, StageResult
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from olist_cli.warehouse.base import Warehouse
 
 
+T = TypeVar("T")
 Outcome = tuple[int | None, str]  # (rows, one-line summary) of a stage
 _SAID = {"success": "built", "error": "failed"}  # model statuses, as a summary says them
 
@@ -219,6 +221,28 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
 # -- stages ------------------------------------------------------------------------------
 
 
+def with_retries(run: Run, stage: str, step: Callable[[], T]) -> T:
+    """Run a step, retrying TransientError with backoff; each retry is logged with its reason."""
+    from olist_cli.retry import retrying
+
+    def log(attempt: int, delay: float, error: Exception) -> None:
+        run.reporter.event(
+            stage,
+            f"retry {attempt}/{run.settings.retries} in {delay:.1f}s: {error}",
+            level="retry",
+            style="yellow",
+        )
+
+    return retrying(
+        step,
+        what=stage,
+        retries=run.settings.retries,
+        backoff_s=run.settings.retry_backoff_s,
+        is_transient=lambda error: isinstance(error, TransientError),
+        on_retry=log,
+    )
+
+
 def stage_download(run: Run, options: SourceOptions) -> Fetched:
     """Fetch or generate the raw files; say where they are."""
     from olist_cli.sources import fetch_source
@@ -282,8 +306,12 @@ def stage_load(run: Run, folder: Path, *, force: bool) -> Outcome:
             "load", text, style=style, table=r.table, status=r.status, rows=r.rows, md5=r.md5
         )
 
+    def load_once() -> list[Any]:
+        # A retry resumes where it stopped: files already loaded are skipped by their MD5.
+        return load_raw(run.settings, run.wh, folder, force=force, on_event=on_file)
+
     with run.reporter.status("load: raw tables"):
-        results = load_raw(run.settings, run.wh, folder, force=force, on_event=on_file)
+        results = with_retries(run, "load", load_once)
     run.record.add("files", results)
     loaded = [r for r in results if r.status == "loaded"]
     summary = f"{len(loaded)} loaded, {len(results) - len(loaded)} unchanged"
