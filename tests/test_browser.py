@@ -168,6 +168,7 @@ def test_docs_site_served_on_localhost(browser: Any, outputs: tuple[Path, Path, 
         assert "highlighting" in panel.get_attribute("class")
         assert {"source:orders_raw", "model:fact_orders", "model:dim_customer"} <= lit
         assert "model:stg_payments" not in lit
+        browser.save_screenshot(str(ARTIFACTS / "docs-index-hover-stg_orders.png"))
 
         viewport = panel.find_element(By.CSS_SELECTOR, ".viewport")
         panel.find_element(By.CSS_SELECTOR, '[data-zoom="in"]').click()

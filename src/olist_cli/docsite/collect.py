@@ -52,6 +52,7 @@ class ModelDoc:
     model: Model
     group: str
     schema: str
+    relation: str  # as the engine names it, unquoted: schema.name, project.dataset.name
     description: str
     path: str
     built: bool
@@ -68,6 +69,7 @@ class ModelDoc:
 class SourceDoc:
     source: SourceFile
     schema: str
+    relation: str
     description: str
     built: bool
     rows: int | None
@@ -97,6 +99,10 @@ def comment_header(source: str) -> str:
             break
         lines.append(line.strip()[2:].strip())
     return " ".join(" ".join(lines).split())
+
+
+def _unquoted(relation: str) -> str:
+    return relation.replace('"', "").replace("`", "")
 
 
 def _project_path(project: Project, path: Path) -> str:
@@ -189,6 +195,7 @@ def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteD
             model=model,
             group=model_group(model),
             schema=schema,
+            relation=_unquoted(warehouse.relation(schema, model.name)),
             description=model.config.description or comment_header(model.template_source),
             path=_project_path(project, model.path),
             built=built,
@@ -224,6 +231,7 @@ def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteD
         sources[file.raw_table] = SourceDoc(
             source=file,
             schema=schema,
+            relation=_unquoted(warehouse.relation(schema, file.raw_table)),
             description=(
                 f"Raw table loaded as-is from the Olist file {file.file_name}, with the column "
                 f"types declared in olist_cli/dataset.py. Primary key: {key}."
