@@ -191,6 +191,21 @@ def test_data_is_escaped_and_unbuilt_models_are_documented(tmp_path: Path) -> No
     assert "not built yet" in page
 
 
+def test_stale_pages_go_and_other_files_stay(
+    site: tuple[Path, Project, DuckDBWarehouse], built: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    out, project, warehouse = site
+    settings, _ = built
+    copy = tmp_path / "docs"
+    shutil.copytree(out, copy)
+    stale = copy / "models" / "dropped_model.html"
+    shutil.copyfile(copy / "models" / "fact_orders.html", stale)
+    mine = copy / "models" / "notes.html"
+    mine.write_text("<p>my own notes</p>", encoding="utf-8")
+    build_site(settings, warehouse, project, copy)
+    assert not stale.exists() and mine.exists()
+
+
 def test_serve_answers_on_localhost(site: tuple[Path, Project, DuckDBWarehouse]) -> None:
     out, _, _ = site
     server = make_server(out, "127.0.0.1", 0)

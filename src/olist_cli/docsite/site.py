@@ -163,8 +163,13 @@ def _copy_assets(target: Path) -> None:
 
 
 def _remove_stale(out_dir: Path, written: set[Path]) -> None:
-    """Pages of models or sources that no longer exist; only ever our own .html pages."""
+    """Pages of models or sources that no longer exist: only pages this generator wrote
+    (they carry its <meta name="generator">), so a user's own files are never deleted."""
     for sub in ("models", "sources"):
         for page in (out_dir / sub).glob("*.html"):
-            if page.relative_to(out_dir) not in written:
+            if page.relative_to(out_dir) in written:
+                continue
+            with page.open(encoding="utf-8", errors="replace") as head:
+                ours = '<meta name="generator" content="olist ' in head.read(2048)
+            if ours:
                 page.unlink()
