@@ -26,21 +26,7 @@ from olist_cli.errors import EXIT_FAILURE
 SCALE = 0.02
 SEED = 3
 REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
-MODELS = {
-    "stg_orders",
-    "stg_customers",
-    "stg_products",
-    "stg_order_items",
-    "stg_payments",
-    "stg_sellers",
-    "stg_reviews",
-    "dim_customer",
-    "dim_product",
-    "dim_seller",
-    "dim_date",
-    "fact_orders",
-    "fact_order_items",
-}
+MODELS = {p.stem for layer in ("staging", "warehouse") for p in (REPO_SQL / layer).glob("*.sql")}
 # A statement that changes something (DDL guarded by IF NOT EXISTS changes nothing).
 WRITE = re.compile(
     r"\b(create\s+(or\s+replace\s+)?(table|view|schema)(?!\s+if\s+not\s+exists)|merge|insert|"
