@@ -173,6 +173,15 @@ def test_docs_site_served_on_localhost(browser: Any, outputs: tuple[Path, Path, 
         viewport = panel.find_element(By.CSS_SELECTOR, ".viewport")
         panel.find_element(By.CSS_SELECTOR, '[data-zoom="in"]').click()
         assert "scale(1.25" in viewport.get_attribute("transform")
+        # Drag from the graph's top-left corner (no node there): it pans, it opens nothing.
+        svg = panel.find_element(By.CSS_SELECTOR, "svg.lineage-svg")
+        before = viewport.get_attribute("transform")
+        drag = ActionChains(browser).move_to_element_with_offset(
+            svg, -svg.rect["width"] / 2 + 8, -svg.rect["height"] / 2 + 8
+        )
+        drag.click_and_hold().move_by_offset(90, 40).release().perform()
+        assert viewport.get_attribute("transform") != before
+        assert browser.current_url == base + "index.html"
         panel.find_element(By.CSS_SELECTOR, '[data-zoom="fit"]').click()
         browser.set_window_size(1440, 1280)  # tall enough for the stats and the whole graph
         browser.save_screenshot(str(ARTIFACTS / "docs-index.png"))

@@ -60,7 +60,10 @@
       return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     }
 
+    // Ctrl+wheel (and a trackpad pinch, which arrives as one) zooms; a plain wheel keeps
+    // scrolling the page, so a reader scrolling past the graph is not caught by it.
     svg.addEventListener("wheel", function (event) {
+      if (!event.ctrlKey && !event.metaKey) return;
       event.preventDefault();
       zoomAt(event.deltaY < 0 ? 1.1 : 1 / 1.1, toSvg(event.clientX, event.clientY));
     }, { passive: false });
