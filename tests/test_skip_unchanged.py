@@ -286,7 +286,12 @@ def test_an_edited_upstream_view_rebuilds_everything_downstream(
     warehouse: Path, raw_files: Path, tmp_path: Path, builds: Builds
 ) -> None:
     """stg_orders feeds dim_customer, dim_date and both facts; the other staging views,
-    dim_product and dim_seller do not depend on it."""
+    dim_product and dim_seller do not depend on it.
+
+    The tables rebuild. The incremental facts either rebuild too or stop the run asking for
+    `--full-refresh` (see the next test: merging only recent rows is not an option when an
+    upstream definition changed); the unrelated models are untouched either way.
+    """
     sql = edited_sql(
         tmp_path / "edited-sql",
         "stg_orders",
@@ -294,11 +299,17 @@ def test_an_edited_upstream_view_rebuilds_everything_downstream(
         "    from source\n    where order_id is not null\n",
     )
     result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
-    assert result.exit_code == 0, result.output
     statuses = builds.statuses()
-    rebuilt = {name for name, status in statuses.items() if status == "success"}
-    assert rebuilt == {"stg_orders", "dim_customer", "dim_date", "fact_orders", "fact_order_items"}
-    assert {statuses[n] for n in MODELS - rebuilt} == {"up to date"}
+    handled = {name for name, status in statuses.items() if status != "up to date"}
+    assert handled == {"stg_orders", "dim_customer", "dim_date", "fact_orders", "fact_order_items"}
+    refused = {name for name, status in statuses.items() if status == "error"}
+    assert {statuses[n] for n in handled - refused} == {"success"}
+    if result.exit_code == 0:
+        assert refused == set()
+    else:
+        assert result.exit_code == EXIT_FAILURE, result.output
+        assert refused <= {"fact_orders", "fact_order_items"}
+        assert "--full-refresh" in result.stderr
 
 
 def test_an_edited_incremental_fact_asks_for_a_full_refresh(
@@ -359,3 +370,40 @@ def test_a_comment_only_edit_of_an_incremental_fact_also_asks_for_a_full_refresh
     result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
     assert result.exit_code == EXIT_FAILURE, result.output
     assert "fact_order_items" in result.stderr and "--full-refresh" in result.stderr
+
+
+def test_an_upstream_sql_change_never_leaves_an_incremental_fact_stale(
+    warehouse: Path, raw_files: Path, tmp_path: Path
+) -> None:
+    """fact_orders' own SQL is unchanged, but stg_orders now computes a column differently.
+
+    Merging only the recent rows would leave every older fact row computed by the old SQL,
+    and the next runs would call the table `up to date`: drift from a full rebuild that
+    nothing reports. Either rebuilding the fact or refusing with a request for
+    `--full-refresh` is correct; a successful run with mixed rows is not.
+    """
+    db = warehouse / "olist.duckdb"
+    sql = edited_sql(
+        tmp_path / "edited-sql",
+        "stg_orders",
+        "{{ to_date('order_estimated_delivery_date') }} as order_estimated_delivery_date_day",
+        "{{ to_date('order_estimated_delivery_date') }} + 1 as order_estimated_delivery_date_day",
+    )
+    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    if result.exit_code == EXIT_FAILURE:
+        assert "fact_orders" in result.stderr and "--full-refresh" in result.stderr
+        return
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        fresh, stale = con.execute(
+            "select count(*) filter (where f.estimated_delivery_date "
+            "= s.order_estimated_delivery_date_day), "
+            "count(*) filter (where f.estimated_delivery_date "
+            "<> s.order_estimated_delivery_date_day) "
+            "from dev_warehouse_warehouse.fact_orders as f "
+            "join dev_warehouse_staging.stg_orders as s using (order_id)"
+        ).fetchone()
+    finally:
+        con.close()
+    assert (fresh, stale) == (fresh, 0), f"{stale} fact rows built by the old stg_orders"
