@@ -273,6 +273,89 @@ def run_all(
 
 
 @app.command()
+def lineage(
+    ctx: typer.Context,
+    select: SelectOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text (a tree), mermaid or dot (Graphviz).")
+    ] = "text",
+) -> None:
+    """Show the model DAG, from raw tables through staging to dimensions and facts."""
+    from olist_cli.engine import load_project
+    from olist_cli.errors import OlistError
+    from olist_cli.lineage import render_lineage
+    from olist_cli.settings import load_settings
+
+    try:
+        text = render_lineage(load_project(load_settings()), select=select, fmt=fmt)  # type: ignore[arg-type]
+    except OlistError as exc:
+        _reporter(ctx).error(exc.message)
+        raise typer.Exit(exc.exit_code) from None
+    typer.echo(text)  # not rich: Mermaid's [labels] would read as markup
+
+
+@app.command()
+def docs(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Folder of the generated site.")] = Path(
+        "target/docs"
+    ),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the site on localhost after building it.")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve.")] = 8000,
+) -> None:
+    """Generate a static HTML site: every source and model, columns, tests, SQL, lineage."""
+    built: list[Path] = []
+
+    def body(run: Run) -> None:
+        from olist_cli.docsite import build_site
+        from olist_cli.engine import load_project
+
+        with run.stage("docs") as result:
+            index = build_site(
+                run.settings, run.wh, load_project(run.settings, run.wh.dialect), out
+            )
+            result.message = f"site written to {index}"
+            run.reporter.event("docs", result.message, path=str(index))
+            built.append(index)
+
+    _execute(ctx, "docs", body)
+    if serve and built:
+        from olist_cli.docsite import serve as serve_site
+
+        reporter = _reporter(ctx)
+        try:
+            serve_site(
+                out,
+                port=port,
+                on_ready=lambda url: reporter.event("docs", f"serving on {url} (Ctrl+C stops)"),
+            )
+        except KeyboardInterrupt:
+            reporter.event("docs", "stopped")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option("--out", help="The HTML file to write (self-contained).")
+    ] = Path("target/report.html"),
+) -> None:
+    """Write an analytics report from the warehouse: one HTML file with charts and readings."""
+
+    def body(run: Run) -> None:
+        from olist_cli.report import build_report
+
+        with run.stage("report") as result:
+            path = build_report(run.settings, run.wh, out)
+            result.message = f"report written to {path}"
+            run.reporter.event("report", result.message, path=str(path))
+
+    _execute(ctx, "report", body)
+
+
+@app.command()
 def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,

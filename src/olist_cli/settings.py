@@ -8,6 +8,7 @@ datasets) must match a strict pattern, so no setting can inject SQL.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -127,11 +128,12 @@ class Settings(BaseSettings):
 
     @property
     def sql_path(self) -> Path:
+        """OLIST_SQL_DIR; else ./sql; else the checkout's sql/; else the installed copy."""
         if self.sql_dir is not None:
             return self.sql_dir
-        local = Path("sql")
-        if (local / "staging").is_dir():
-            return local
+        for candidate in (Path("sql"), _REPO_SQL_DIR, Path(sys.prefix) / "share/olist/sql"):
+            if (candidate / "staging").is_dir():
+                return candidate
         return _REPO_SQL_DIR
 
     def layer_schema(self, layer: str) -> str:
