@@ -20,6 +20,7 @@ from olist_cli.docsite import DocsError, build_site, make_server
 from olist_cli.engine import Project, load_project
 from olist_cli.engine.state import STATE_TABLE
 from olist_cli.lineage import build_lineage
+from olist_cli.run_results import RUN_RESULTS_TABLE
 from olist_cli.settings import Settings, load_settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
@@ -161,12 +162,43 @@ def test_tests_without_a_recorded_status_say_not_run_yet(
     shutil.copyfile(database, copy)
     warehouse = DuckDBWarehouse(copy)
     try:
+        # Neither the engine's state nor the run log knows any test result.
         warehouse.execute(f"delete from {warehouse.relation('staging', STATE_TABLE)}")
+        warehouse.execute(f"delete from {warehouse.relation('staging', RUN_RESULTS_TABLE)}")
         project = load_project(settings, warehouse.dialect)
         build_site(settings, warehouse, project, tmp_path / "site")
     finally:
         warehouse.close()
     assert "not run yet" in _text(tmp_path / "site" / "models" / "dim_seller.html")
+
+
+def test_a_test_that_failed_in_its_last_run_shows_as_failed(
+    built: tuple[Settings, Path], tmp_path: Path
+) -> None:
+    settings, database = built
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(database, copy)
+    warehouse = DuckDBWarehouse(copy)
+    try:
+        # A later run in which one test failed: the engine forgets it, the run log does not.
+        rows = warehouse.query(
+            f"select * from {warehouse.relation('staging', RUN_RESULTS_TABLE)} "
+            "where kind = 'test' and name = 'unique_dim_seller_seller_key'"
+        )
+        assert rows, "the fixture's run recorded the test"
+        later = list(rows[0])
+        later[0], later[4], later[5], later[8] = "f" * 32, "fail", later[5].replace(year=2099), 3
+        warehouse.execute(
+            f"insert into {warehouse.relation('staging', RUN_RESULTS_TABLE)} "
+            f"values ({', '.join('?' for _ in later)})",
+            later,
+        )
+        build_site(settings, warehouse, load_project(settings, warehouse.dialect), tmp_path / "s")
+    finally:
+        warehouse.close()
+    page = (tmp_path / "s" / "models" / "dim_seller.html").read_text(encoding="utf-8")
+    row = page[page.index("<tr", page.index("unique_dim_seller_seller_key") - 400) :]
+    assert "fail · 3</span>" in row[: row.index("</tr>")]
 
 
 def test_data_is_escaped_and_unbuilt_models_are_documented(tmp_path: Path) -> None:

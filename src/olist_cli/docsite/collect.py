@@ -18,6 +18,7 @@ from olist_cli.engine.project import DataTest, Model, Project
 from olist_cli.engine.render import Renderer, display_path, make_env, parse, raw_table
 from olist_cli.engine.state import StateStore
 from olist_cli.lineage import model_group
+from olist_cli.run_results import RUN_RESULTS_TABLE
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
 
@@ -113,10 +114,38 @@ def _project_path(project: Project, path: Path) -> str:
         return display_path(path)
 
 
-def _test_docs(renderer: Renderer, state: StateStore, tests: tuple[DataTest, ...]) -> list[TestDoc]:
+def _last_results(warehouse: Warehouse, schema: str) -> dict[str, tuple[str, int | None]]:
+    """Each test's status and failing rows in its latest run, from `_run_results`.
+
+    The engine's state keeps only passing results (to skip re-running them); the run log
+    also remembers failures, which are what a reader of the docs most needs to see.
+    """
+    if not warehouse.table_exists(schema, RUN_RESULTS_TABLE):
+        return {}
+    rows = warehouse.query(
+        "select name, status, rows from (select name, status, rows, row_number() over "
+        "(partition by name order by started_at desc) as recency from "
+        f"{warehouse.relation(schema, RUN_RESULTS_TABLE)} where kind = 'test') as latest "
+        "where recency = 1"
+    )
+    return {name: (status, failures) for name, status, failures in rows}
+
+
+def _test_docs(
+    renderer: Renderer,
+    state: StateStore,
+    tests: tuple[DataTest, ...],
+    last: dict[str, tuple[str, int | None]],
+) -> list[TestDoc]:
     docs = []
     for test in tests:
         recorded = state.get("test", test.name)
+        if test.name in last:
+            status, failures = last[test.name]
+        elif recorded:
+            status, failures = recorded.status, recorded.failures
+        else:
+            status, failures = NOT_RUN, None
         docs.append(
             TestDoc(
                 name=test.name,
@@ -124,8 +153,8 @@ def _test_docs(renderer: Renderer, state: StateStore, tests: tuple[DataTest, ...
                 column=test.column,
                 severity=test.severity,
                 description=test.description,
-                status=recorded.status if recorded else NOT_RUN,
-                failures=recorded.failures if recorded else None,
+                status=status,
+                failures=failures,
                 sql=renderer.render_test(test),
                 depends_on=test.depends_on,
             )
@@ -173,7 +202,8 @@ def _last_loads(warehouse: Warehouse, schema: str) -> dict[str, dict[str, Any]]:
 def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteData:
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
     state = StateStore(warehouse, settings.raw_dataset)
-    tests = _test_docs(renderer, state, project.tests)
+    last = _last_results(warehouse, settings.raw_dataset)
+    tests = _test_docs(renderer, state, project.tests, last)
     test_of = dict(zip((t.name for t in project.tests), tests, strict=True))
 
     children: dict[str, list[str]] = {name: [] for name in project.models}
