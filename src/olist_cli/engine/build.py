@@ -251,7 +251,7 @@ def build(
     graph = Graph(project)
     chosen = graph.select(select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
-    state = StateStore(warehouse, settings.raw_dataset)
+    state = StateStore(warehouse, settings.raw_dataset, deferred=True)
     sources = state.source_md5s()
     for layer in sorted({project.models[n].layer for n in chosen}):
         warehouse.ensure_schema(settings.layer_schema(layer))
@@ -329,5 +329,5 @@ def build(
                     name, model.layer, model.config.materialized, "skipped", 0.0, None, message
                 )
             )
-    state.flush()  # the fingerprints of this build, in one write (inside the caller's WAP)
+    state.flush(failed=bool(failed))  # the fingerprints, in one write (inside the caller's WAP)
     return [results[name] for name in graph.order(chosen)]

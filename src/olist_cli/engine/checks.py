@@ -146,7 +146,7 @@ def run_tests(
     """
     tests = select_tests(project, select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
-    state = StateStore(warehouse, settings.raw_dataset)
+    state = StateStore(warehouse, settings.raw_dataset, deferred=True)
     results: dict[str, TestResult] = {}
     to_run: list[DataTest] = []
     fingerprints: dict[str, str | None] = {}
@@ -188,5 +188,6 @@ def run_tests(
             futures = [pool.submit(_run_one, warehouse, renderer, t) for t in to_run]
             for future in as_completed(futures):
                 finish(future.result())
-    state.flush()  # the results of this run, in one write (inside the caller's WAP)
+    broken = any(r.status == "error" for r in results.values())
+    state.flush(failed=broken)  # the results of this run, in one write (inside the caller's WAP)
     return [results[t.name] for t in tests]

@@ -10,7 +10,8 @@ The state lives in one table beside `_load_metadata`, written in the same transa
 the work it records (DuckDB), or in the audit copy that is published with the tables
 (BigQuery), so a build that is not published forgets its fingerprints too. Changes are
 kept in memory and written by ``flush()`` in two statements, at the end of a build or a
-test run: one statement per model and test would cost seconds each on BigQuery.
+test run (``deferred=True``): one statement per model and test would cost seconds each
+on BigQuery. Without ``deferred`` each change is written at once.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ class Recorded:
 class StateStore:
     """Read and write `_olist_state` (kind, name) rows in the raw dataset."""
 
-    def __init__(self, warehouse: Warehouse, schema: str) -> None:
+    def __init__(self, warehouse: Warehouse, schema: str, *, deferred: bool = False) -> None:
         self.warehouse = warehouse
+        self.deferred = deferred
         self.schema = schema
         self.relation = warehouse.relation(schema, STATE_TABLE)
         self._recorded: dict[tuple[str, str], Recorded] | None = None
@@ -97,17 +99,33 @@ class StateStore:
         return self.recorded().get((kind, name))
 
     def record(self, kind: str, name: str, entry: Recorded) -> None:
-        """Replace the row of (kind, name), at the next flush()."""
+        """Replace the row of (kind, name)."""
         self.recorded()[(kind, name)] = entry
         self._pending[(kind, name)] = (entry, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        if not self.deferred:
+            self.flush()
 
     def forget(self, kind: str, name: str) -> None:
-        """Drop the row of (kind, name) at the next flush(): that work must run again."""
+        """Drop the row of (kind, name): that work must run again."""
         if self.recorded().pop((kind, name), None) is not None or (kind, name) in self._pending:
             self._pending[(kind, name)] = None
+            if not self.deferred:
+                self.flush()
 
-    def flush(self) -> None:
-        """Write the changes since the last flush: one DELETE, then one INSERT."""
+    def flush(self, *, failed: bool = False) -> None:
+        """Write the changes since the last flush: one DELETE, then one INSERT.
+
+        ``failed``: the work being recorded failed in part, so it will not be published.
+        Then a write the warehouse refuses is no error of its own (a DuckDB transaction
+        refuses every statement after a failed one): the changes are dropped, and the
+        next run redoes that work.
+        """
+        if failed:
+            try:
+                self.flush()
+            except Exception:
+                self._pending.clear()
+            return
         if not self._pending:
             return
         self._ensure()
