@@ -15,16 +15,20 @@ Choices that shape results, and why:
 - **Money is NUMERIC** (DuckDB: DECIMAL(38,2)). Both give Python Decimals that compare
   equal (``Decimal('12.3') == Decimal('12.30')``); only the printed scale differs.
 - **Write-audit-publish uses audit datasets.** Inside ``write_audit_publish()`` every
-  model dataset D maps to ``D__audit`` (emptied at the start of each session), and the
-  state table ``_olist_state`` to ``<raw>__audit``. A relation not (yet) written in the
-  session is read from the published dataset instead: a model that is up to date is not
-  copied, its published table is the same. An incremental table is copied from the
-  published dataset into the audit one (copy job) before it is merged into. On success:
-  tables are copied to the published datasets (WRITE_TRUNCATE copy jobs, started
-  together), views re-created there with SQL naming published relations, the state
-  table copied last, then the audit datasets dropped. On an exception nothing is
-  published and the audit datasets are left for inspection (a failing test's
-  ``reproduce`` SQL reads them); the next session empties them.
+  dataset D maps to ``D__audit`` (emptied at the start of each session): the model
+  datasets, and the raw dataset for what is written there inside, i.e. the state table
+  ``_olist_state`` (and raw tables with ``_load_metadata``, should a load ever run
+  inside). A relation not (yet) written in the session is read from the published
+  dataset instead: a model that is up to date is not copied, its published table is the
+  same. A table written by DML (an incremental MERGE, the state) is first copied from
+  the published dataset into the audit one (copy job). On success: tables are copied to
+  the published datasets (WRITE_TRUNCATE copy jobs, started together), views re-created
+  there with SQL naming published relations, the bookkeeping tables (``_olist_state``,
+  ``_load_metadata``) copied last, then the audit datasets dropped. On an exception
+  nothing is published and the audit datasets are left for inspection (a failing
+  test's ``reproduce`` SQL reads them); the next session empties them. Publishing is
+  atomic per table, not across tables: BigQuery has no transaction around copy jobs or
+  DDL, so readers may see the new tables a few seconds before the new views.
 - **Raw loads go through a scratch table**: a load job with the explicit schema into
   ``<table>__loading_<id>``, then a WRITE_TRUNCATE copy job onto the raw table. A bad
   file fails the load job and the raw table is untouched. ``_load_metadata`` is written
@@ -48,7 +52,7 @@ from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
-from olist_cli.dataset import Column, ColumnType
+from olist_cli.dataset import LOAD_METADATA_TABLE, Column, ColumnType
 from olist_cli.engine.results import JobBytes
 from olist_cli.engine.state import STATE_TABLE
 from olist_cli.errors import LoadError, OlistError, UsageError
@@ -78,6 +82,9 @@ BIGQUERY_TYPES: dict[ColumnType, str] = {
 # The REST API reports column types by their legacy names.
 _STANDARD_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
 AUDIT_SUFFIX = "__audit"
+# Published after everything else: a crash before they are copied leaves the old rows,
+# so the next run rebuilds (or reloads) what this one did; never the reverse.
+BOOKKEEPING = frozenset({STATE_TABLE, LOAD_METADATA_TABLE})
 SCOPES = (
     "https://www.googleapis.com/auth/bigquery",
     "https://www.googleapis.com/auth/cloud-platform",
@@ -226,7 +233,6 @@ class BigQueryWarehouse:
         if not _PROJECT.match(self.project):
             raise UsageError(f"BigQuery project {self.project!r} is not a valid project id")
         self.location = settings.bq_location
-        self.raw_dataset = settings.raw_dataset
         self.dialect = BigQueryDialect()
         self.deadline_s = settings.bq_retry_deadline_s
         self.timeout_s = settings.bq_job_timeout_s
@@ -372,11 +378,9 @@ class BigQueryWarehouse:
 
     # -- audit datasets ------------------------------------------------------------------
 
-    def _dataset_of(self, schema: str, name: str) -> str:
-        """The dataset that ``schema.name`` lives in now: its audit dataset during WAP."""
-        if self._audit is not None and (schema != self.raw_dataset or name == STATE_TABLE):
-            return schema + AUDIT_SUFFIX
-        return schema
+    def _dataset_of(self, schema: str) -> str:
+        """The dataset that relations of ``schema`` are written to: its audit one in WAP."""
+        return schema + AUDIT_SUFFIX if self._audit is not None else schema
 
     def _written(self, schema: str, name: str) -> bool:
         return self._audit is not None and (schema, name) in self._audit.present
@@ -431,7 +435,9 @@ class BigQueryWarehouse:
             if (schema, name) in audit.present:
                 return
             self._fresh_audit_dataset(schema + AUDIT_SUFFIX)
-            if self._get_table(schema, name) is not None:
+            table = self._get_table(schema, name)
+            if table is not None:
+                self._prepare_copy(table, schema + AUDIT_SUFFIX, name)
                 self._copy(self._ref(schema, name), self._ref(schema + AUDIT_SUFFIX, name))
             audit.present.add((schema, name))
 
@@ -458,9 +464,9 @@ class BigQueryWarehouse:
                 )
 
     def _publish(self, audit: _Audit) -> None:
-        """Model tables (copy jobs, together), then views in build order, then the state."""
+        """Tables (copy jobs, together), then views in build order, then the bookkeeping."""
         tables: list[tuple[str, str]] = []
-        state: list[tuple[str, str]] = []
+        bookkeeping: list[tuple[str, str]] = []
         for dataset in audit.datasets:
             schema = dataset.removesuffix(AUDIT_SUFFIX)
             listed = self._api(
@@ -469,11 +475,11 @@ class BigQueryWarehouse:
             )
             for item in listed:
                 if item.table_type == "TABLE" and "__loading_" not in item.table_id:
-                    (state if schema == self.raw_dataset else tables).append(
+                    (bookkeeping if item.table_id in BOOKKEEPING else tables).append(
                         (schema, item.table_id)
                     )
         done = 0
-        total = len(tables) + len(audit.views) + len(state)
+        total = len(tables) + len(audit.views) + len(bookkeeping)
         try:
             self._copy_to_published(tables)
             done += len(tables)
@@ -486,9 +492,7 @@ class BigQueryWarehouse:
                     what=f"publish view {schema}.{name}",
                 )
                 done += 1
-            # Last: a crash before this leaves the old fingerprints, so the next run
-            # rebuilds (and publishes) what this one built; never the reverse.
-            self._copy_to_published(state)
+            self._copy_to_published(bookkeeping)
         except OlistError as exc:
             raise OlistError(
                 f"publish stopped after {done} of {total} tables and views ({exc}); "
@@ -501,13 +505,8 @@ class BigQueryWarehouse:
         for schema, name in relations:
             source, target = self._ref(schema + AUDIT_SUFFIX, name), self._ref(schema, name)
             audit_table = self._api(f"get {source}", lambda s=source: self.client.get_table(s))
-            partition = (
-                audit_table.time_partitioning.field if audit_table.time_partitioning else None
-            )
             self._ensure_dataset(schema)
-            self._make_room(
-                schema, name, "TABLE", partition, tuple(audit_table.clustering_fields or ())
-            )
+            self._prepare_copy(audit_table, schema, name)
             started.append(
                 (source, target, f"publish {schema}.{name}", self._start_copy(source, target))
             )
@@ -522,7 +521,7 @@ class BigQueryWarehouse:
     # -- generic SQL ---------------------------------------------------------------------
 
     def relation(self, schema: str, name: str) -> str:
-        return self._token(self._dataset_of(schema, name), name)
+        return self._token(self._dataset_of(schema), name)
 
     def _ensure_dataset(self, dataset: str) -> None:
         if dataset in self._datasets:
@@ -536,8 +535,8 @@ class BigQueryWarehouse:
         self._datasets.add(dataset)
 
     def ensure_schema(self, schema: str) -> None:
-        self._ensure_dataset(schema)
-        if self._audit is not None and schema != self.raw_dataset:
+        self._ensure_dataset(schema)  # published: read from during WAP, published into after
+        if self._audit is not None:
             self._fresh_audit_dataset(schema + AUDIT_SUFFIX)
 
     def execute(self, sql: str, params: Params = None) -> None:
@@ -564,7 +563,7 @@ class BigQueryWarehouse:
 
     def _current(self, schema: str, name: str) -> bigquery.Table | None:
         """The table or view readers of ``schema.name`` see now (audit or published)."""
-        dataset = self._dataset_of(schema, name)
+        dataset = self._dataset_of(schema)
         if dataset != schema and not self._written(schema, name):
             dataset = schema
         return self._get_table(dataset, name)
@@ -593,6 +592,27 @@ class BigQueryWarehouse:
             raise self._fail(f"list {schema}", exc) from None
         return sorted(t.table_id for t in listed if t.table_type == "TABLE")
 
+    def _prepare_copy(self, source: bigquery.Table, dataset: str, name: str) -> None:
+        """Make ``dataset.name`` ready to receive a copy of ``source``, layout included.
+
+        BigQuery's copy jobs give a new table the source's partitioning and clustering;
+        local-bigquery's do not, so a missing target is created first with that layout
+        (an empty table, replaced by the copy): the same result on both.
+        """
+        partition = source.time_partitioning.field if source.time_partitioning else None
+        clustering = tuple(source.clustering_fields or ())
+        if self._make_room(dataset, name, "TABLE", partition, clustering):
+            return
+        if partition is None and not clustering:
+            return
+        spec = bigquery.Table(self._ref(dataset, name), schema=source.schema)
+        spec.time_partitioning = source.time_partitioning
+        spec.clustering_fields = list(clustering) or None
+        self._api(
+            f"create {dataset}.{name}",
+            lambda: self.client.create_table(spec, exists_ok=True, retry=self._retry),
+        )
+
     def _make_room(
         self,
         dataset: str,
@@ -600,36 +620,38 @@ class BigQueryWarehouse:
         kind: str,
         partition_by: str | None = None,
         cluster_by: Sequence[str] = (),
-    ) -> None:
+    ) -> bool:
         """Drop ``dataset.name`` if a CREATE OR REPLACE or copy cannot replace it.
 
         BigQuery refuses to replace a table by a view (or the reverse), or by a table
         with another partitioning or clustering spec: "DROP the table, and then recreate
-        it". Readers miss the table for that moment only when its layout changed.
+        it". Readers miss the table for that moment only when its layout changed. True
+        when a compatible table or view stays in place.
         """
         table = self._get_table(dataset, name)
         if table is None:
-            return
+            return False
         if table.table_type == kind:
             if kind != "TABLE":
-                return
+                return True
             partition = table.time_partitioning.field if table.time_partitioning else None
             if partition == partition_by and list(table.clustering_fields or []) == list(
                 cluster_by
             ):
-                return
+                return True
         self._api(
             f"drop {dataset}.{name}",
             lambda: self.client.delete_table(
                 self._ref(dataset, name), not_found_ok=True, retry=self._retry
             ),
         )
+        return False
 
     # -- materializations ----------------------------------------------------------------
 
     def _target(self, schema: str, name: str) -> str:
         """The dataset a create writes to, made ready for it."""
-        dataset = self._dataset_of(schema, name)
+        dataset = self._dataset_of(schema)
         if dataset != schema:
             self._fresh_audit_dataset(dataset)
         return dataset
@@ -688,7 +710,7 @@ class BigQueryWarehouse:
         unique_key: Sequence[str],
         target_filter: str | None = None,
     ) -> int:
-        dataset = self._dataset_of(schema, name)
+        dataset = self._dataset_of(schema)
         if dataset != schema:
             self._mirror(schema, name)  # the published table, copied in to be merged into
         cols = [c for c, _ in self.columns(schema, name)]
@@ -751,7 +773,8 @@ class BigQueryWarehouse:
         remote = source.startswith("gs://")
         file_name = source.rsplit("/", 1)[-1] if remote else Path(path).name
         self.ensure_schema(schema)
-        scratch = self._ref(schema, f"{table}__loading_{uuid.uuid4().hex[:12]}")
+        dataset = self._dataset_of(schema)  # the audit dataset, if a load ever runs in WAP
+        scratch = self._ref(dataset, f"{table}__loading_{uuid.uuid4().hex[:12]}")
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.CSV,
             schema=[bigquery.SchemaField(c.name, BIGQUERY_TYPES[c.type]) for c in columns],
@@ -795,9 +818,10 @@ class BigQueryWarehouse:
                 raise LoadError(str(self._fail(f"{file_name}: load into {schema}", exc))) from None
             rows = int(job.output_rows or 0)
             try:
-                self._copy(scratch, self._ref(schema, table), what=f"{file_name}: swap in {table}")
+                self._copy(scratch, self._ref(dataset, table), what=f"{file_name}: swap in {table}")
             except OlistError as exc:
                 raise LoadError(str(exc)) from None
+            self._created(schema, table)
         finally:
             with suppress(Exception):  # the scratch table: litter at worst, never an error
                 self.client.delete_table(scratch, not_found_ok=True)
