@@ -237,13 +237,12 @@ class BigQueryWarehouse:
         self.deadline_s = settings.bq_retry_deadline_s
         self.timeout_s = settings.bq_job_timeout_s
         # Transient errors only, 1 s doubling to 32 s between tries, within the deadline.
+        # One policy for both layers: each API call (inside the client), and each job
+        # started again when it failed for a transient reason (here, see _run). The
+        # client's own job restarts are off: they retry jobs.insert for 10 minutes
+        # whatever our deadline says.
         self._retry = Retry(
             predicate=is_transient, initial=1.0, maximum=32.0, multiplier=2.0,
-            timeout=self.deadline_s,
-        )  # fmt: skip
-        # A query job that failed for a transient reason is started again by the client.
-        self._job_retry = Retry(
-            predicate=_job_is_transient, initial=1.0, maximum=32.0, multiplier=2.0,
             timeout=self.deadline_s,
         )  # fmt: skip
         self._labels = dict(settings.bq_job_labels)
@@ -310,27 +309,37 @@ class BigQueryWarehouse:
             config.use_query_cache = False
         else:
             config.job_timeout_ms = int(self.timeout_s * 1000)
-        # Inside a transaction a failed statement aborts it: never start it again.
-        job_retry = None if (session or create_session or dry_run) else self._job_retry
-        try:
+
+        def attempt() -> _Result:
             job = self.client.query(
                 statement,
                 job_config=config,
                 location=self.location,
                 retry=self._retry,
-                job_retry=job_retry,
+                job_retry=None,
             )
             if dry_run:
                 return _Result(job, [], [])
             result = job.result(retry=self._retry, timeout=self.timeout_s)
-            rows = [tuple(row.values()) for row in result]
-            names = [f.name for f in result.schema or []]
+            return _Result(
+                job, [f.name for f in result.schema or []], [tuple(r.values()) for r in result]
+            )
+
+        # A job that failed for a transient reason changed nothing: start it again. An
+        # API call that kept failing arrives as RetryError, which is_transient refuses.
+        # Inside a transaction a failed statement aborts it: never start it again.
+        restart = not (session or create_session or dry_run)
+        try:
+            done = self._retry(attempt)() if restart else attempt()
         except Exception as exc:
             raise self._fail(what or _label(statement), exc) from None
+        job = done.job
+        if dry_run:
+            return done
         for meter in getattr(self._local, "meters", ()):
             meter.processed = (meter.processed or 0) + int(job.total_bytes_processed or 0)
             meter.billed = (meter.billed or 0) + int(job.total_bytes_billed or 0)
-        return _Result(job, names, rows)
+        return done
 
     # -- bytes, dry runs, transactions ---------------------------------------------------
 
@@ -828,13 +837,6 @@ class BigQueryWarehouse:
         if before_commit is not None:
             before_commit(rows)
         return rows
-
-
-def _job_is_transient(exc: Exception) -> bool:
-    """The client's job-restart predicate sees polling errors wrapped in RetryError."""
-    if isinstance(exc, api_exceptions.RetryError) and isinstance(exc.cause, Exception):
-        return is_transient(exc.cause)
-    return is_transient(exc)
 
 
 def _label(sql: str) -> str:
