@@ -38,6 +38,8 @@ bounds as (
         cast(concat(cast(extract(year from min(referenced_day)) as {{ type_string }}), '-01-01') as {{ type_date }}) as first_day,
         cast(concat(cast(extract(year from max(referenced_day)) as {{ type_string }}), '-12-31') as {{ type_date }}) as last_day
     from referenced_dates
+    -- No dates yet (a snapshot before the first order): no bounds, an empty calendar.
+    having min(referenced_day) is not null
 
 ),
 

@@ -325,6 +325,7 @@ def stage_transform(
     full_refresh: bool,
     threads: int | None = None,
     project: Project | None = None,
+    all_or_nothing: bool = True,
 ) -> Outcome:
     """Build the selected models in DAG order; raise BuildError if any failed."""
     from olist_cli.engine import build, load_project
@@ -355,12 +356,18 @@ def stage_transform(
             full_refresh=full_refresh,
             on_event=on_model,
             threads=threads,
+            all_or_nothing=all_or_nothing,
         )
     run.record.add("models", results)
     failed = [r for r in results if r.status == "error"]
     if failed:
         first = failed[0]
-        raise BuildError(f"{len(failed)} model(s) failed to build; {first.name}: {first.message}")
+        what = (
+            first.message
+            if first.message.startswith(first.name)
+            else f"{first.name}: {first.message}"
+        )
+        raise BuildError(f"{len(failed)} model(s) failed to build; {what}")
     counts = Counter(r.status for r in results)
     summary = ", ".join(f"{n} {_SAID.get(status, status)}" for status, n in counts.items())
     return sum(r.rows or 0 for r in results), summary
@@ -372,6 +379,7 @@ def stage_test(
     select: str | None,
     threads: int | None = None,
     project: Project | None = None,
+    all_or_nothing: bool = False,
 ) -> Outcome:
     """Run the data tests; raise DataTestFailure if an error-level test failed."""
     from olist_cli.engine import load_project, run_tests
@@ -379,7 +387,14 @@ def stage_test(
     reporter = run.reporter
     project = project or load_project(run.settings, run.wh.dialect)
     with reporter.status("test: running data tests"):
-        results = run_tests(run.settings, run.wh, project, select=select, threads=threads)
+        results = run_tests(
+            run.settings,
+            run.wh,
+            project,
+            select=select,
+            threads=threads,
+            all_or_nothing=all_or_nothing,
+        )
     run.record.add("tests", results)
     bad = [r for r in results if r.status in ("fail", "error")]
     warned = [r for r in results if r.status == "warn"]
@@ -451,16 +466,22 @@ def run_all(
     full_refresh: bool = False,
     force: bool = False,
 ) -> None:
-    """download → load → transform → test; transform and test are published together."""
+    """download → load → transform → test; load, transform and test publish together.
+
+    The load is inside the publish too: the staging views read the raw tables, so a raw
+    table replaced by a run whose tests then fail would show its rejected rows through
+    them. On a failure the raw tables, their `_load_metadata` and the models all stay as
+    they were, and the next run loads the same files again.
+    """
     with run.stage("download") as result:
         fetched = stage_download(run, options)
         result.message = fetched.note
     if run.settings.archive:
         with run.stage("archive") as result:
             result.rows, result.message = stage_archive(run, fetched.folder)
-    with run.stage("load") as result:
-        result.rows, result.message = stage_load(run, fetched.folder, force=force)
     with publishing(run) as threads:
+        with run.stage("load") as result:
+            result.rows, result.message = stage_load(run, fetched.folder, force=force)
         with run.stage("transform") as result:
             from olist_cli.engine import load_project
 
@@ -470,5 +491,5 @@ def run_all(
             )
         with run.stage("test") as result:
             result.rows, result.message = stage_test(
-                run, select=select, threads=threads, project=project
+                run, select=select, threads=threads, project=project, all_or_nothing=True
             )

@@ -87,22 +87,22 @@ def _check_shape(
     model: Model,
     schema: str,
     sql: str,
-    definition: str,
+    definition: str | None,
     recorded: Recorded | None,
 ) -> None:
-    """Refuse to MERGE into a table built by another version of the model."""
-    if recorded is not None:
+    """Refuse to MERGE into a table built by another version of the model or its inputs."""
+    if recorded is not None and definition is not None:
         changed = recorded.definition != definition
-    else:  # no record (built before fingerprints): compare the columns at least
+    else:  # nothing to compare with: compare the columns at least
         names, _ = warehouse.query_columns(f"select * from (\n{sql}\n) as probe limit 0")
         changed = [n.lower() for n in names] != [
             c.lower() for c, _ in warehouse.columns(schema, model.name)
         ]
     if changed:
         raise ShapeChanged(
-            f"{model.name}: its SQL or config changed since its table was built; merging "
-            f"would mix two shapes. Rebuild it: olist transform --select {model.name} "
-            "--full-refresh"
+            f"{model.name}: its SQL or config, or the SQL of a model it reads, changed since "
+            "its table was built; merging would mix rows of two versions. Rebuild it: "
+            f"olist transform --select {model.name} --full-refresh"
         )
 
 
@@ -167,10 +167,64 @@ def _fingerprint(
     return digest(*parts)
 
 
+def _logic(
+    model: Model, definition: str, built: dict[str, str | None], state: StateStore
+) -> str | None:
+    """What the model computes, data aside: its definition and its upstream models' logic.
+
+    An incremental table is only consistent while this stays the same: a change to an
+    upstream view's SQL changes the rows the MERGE would bring, but only for recent rows.
+    None when an upstream model's logic is unknown.
+    """
+    parts = [definition]
+    for ref in sorted(model.refs):
+        if ref in built:
+            logic = built[ref]
+        else:
+            recorded = state.get("model", ref)
+            logic = recorded.definition if recorded else None
+        if logic is None:
+            return None
+        parts.append(f"{ref}={logic}")
+    return digest(*parts)
+
+
+def _stale_incrementals(
+    settings: Settings,
+    warehouse: Warehouse,
+    renderer: Renderer,
+    graph: Graph,
+    chosen: set[str],
+    state: StateStore,
+) -> list[str]:
+    """Incremental models whose table was built by another version of their logic."""
+    project = graph.project
+    logics: dict[str, str | None] = {}
+    stale = []
+    for name in graph.order(chosen):
+        model = project.models[name]
+        try:
+            own = model_definition(model, renderer.render_model(model, incremental=False))
+        except ProjectError:
+            logics[name] = None  # the build reports it
+            continue
+        logic = logics[name] = _logic(model, own, logics, state)
+        recorded = state.get("model", name)
+        if (
+            model.config.materialized == "incremental"
+            and logic is not None
+            and recorded is not None
+            and recorded.definition != logic
+            and warehouse.table_exists(settings.layer_schema(model.layer), name)
+        ):
+            stale.append(name)
+    return stale
+
+
 @dataclass(frozen=True)
 class _Job:
     model: Model
-    definition: str
+    definition: str | None  # the logic digest (see _logic); None when unknown
     fingerprint: str | None
     recorded: Recorded | None
 
@@ -241,12 +295,15 @@ def build(
     full_refresh: bool = False,
     on_event: Callable[[ModelResult], None] | None = None,
     threads: int | None = None,
+    all_or_nothing: bool = False,
 ) -> list[ModelResult]:
     """Build the selected models; results in build order. ``on_event`` runs on this thread.
 
     ``threads=1`` builds on the calling thread, on the warehouse's own connection: that is
     what a caller holding a transaction needs. More threads build independent models
-    concurrently, each on its own connection.
+    concurrently, each on its own connection. ``all_or_nothing``: the caller publishes
+    nothing if a model fails (and a failed statement ends a DuckDB transaction), so the
+    build stops at the first failure instead of building models that will be thrown away.
     """
     graph = Graph(project)
     chosen = graph.select(select)
@@ -258,16 +315,18 @@ def build(
 
     results: dict[str, ModelResult] = {}
     built: dict[str, str | None] = {}  # fingerprints of the models handled in this run
+    logics: dict[str, str | None] = {}  # and their logic digests
     jobs: dict[str, _Job] = {}
 
     def job(name: str) -> _Job:
         model = project.models[name]
         try:
-            definition = model_definition(model, renderer.render_model(model, incremental=False))
-            fingerprint = _fingerprint(model, definition, built, state, sources)
+            own = model_definition(model, renderer.render_model(model, incremental=False))
+            logic = _logic(model, own, logics, state)
+            fingerprint = _fingerprint(model, logic or own, built, state, sources)
         except ProjectError:  # the build reports it, with the file and line
-            definition, fingerprint = "", None
-        jobs[name] = _Job(model, definition, fingerprint, state.get("model", name))
+            logic, fingerprint = None, None
+        jobs[name] = _Job(model, logic, fingerprint, state.get("model", name))
         return jobs[name]
 
     def record(result: ModelResult) -> None:
@@ -275,8 +334,9 @@ def build(
         if result.status in ("success", "up to date"):
             j = jobs[result.name]
             built[result.name] = j.fingerprint
+            logics[result.name] = j.definition
             if result.status == "success":
-                if j.fingerprint is None:
+                if j.fingerprint is None or j.definition is None:
                     state.forget("model", result.name)
                 else:
                     state.record(
@@ -284,6 +344,35 @@ def build(
                     )
         if on_event is not None:
             on_event(result)
+
+    stale = (
+        []
+        if full_refresh
+        else _stale_incrementals(settings, warehouse, renderer, graph, chosen, state)
+    )
+    if stale:
+        # Refuse before building anything: every such model is named at once, and no work
+        # is done that the refusal would throw away.
+        names = " ".join(stale)
+        for name in graph.order(chosen):
+            model = project.models[name]
+            if name in stale:
+                status, message = (
+                    "error",
+                    (
+                        f"{name}: its SQL or config, or the SQL of a model it reads, changed since "
+                        "its table was built; merging would mix rows of two versions. Rebuild it: "
+                        f"olist transform --select {names} --full-refresh"
+                    ),
+                )
+            else:
+                status, message = "skipped", f"skipped: {names} must be rebuilt with --full-refresh"
+            record(
+                ModelResult(
+                    name, model.layer, model.config.materialized, status, 0.0, None, message
+                )
+            )  # type: ignore[arg-type]
+        return [results[name] for name in graph.order(chosen)]
 
     sorter = graph.sorter(chosen)
     sorter.prepare()
@@ -298,6 +387,10 @@ def build(
                 record(result)
                 if result.status != "error":
                     sorter.done(name)
+                elif all_or_nothing:
+                    break
+            if all_or_nothing and any(r.status == "error" for r in results.values()):
+                break
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             running: dict[Future[ModelResult], str] = {}
@@ -323,7 +416,10 @@ def build(
         if name not in results:
             upstream = sorted(graph.ancestors(name) & failed)
             model = project.models[name]
-            message = f"skipped: upstream {', '.join(upstream)} failed"
+            if upstream:
+                message = f"skipped: upstream {', '.join(upstream)} failed"
+            else:
+                message = f"skipped: {', '.join(sorted(failed))} failed and nothing is published"
             record(
                 ModelResult(
                     name, model.layer, model.config.materialized, "skipped", 0.0, None, message

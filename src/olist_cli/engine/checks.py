@@ -23,11 +23,16 @@ from olist_cli.warehouse.base import Warehouse
 SAMPLE_ROWS = 5
 
 
+class BatchFailed(Exception):
+    """The one counting query failed: some test does not run."""
+
+
 def _count_all(warehouse: Warehouse, renderer: Renderer, tests: list[DataTest]) -> list[int] | None:
-    """Every test's failing-row count in one query, or None if any test does not run.
+    """Every test's failing-row count in one query; None when there are too few to batch.
 
     Most tests find nothing; one statement instead of one per test saves the per-query
-    overhead that would otherwise dominate the test stage.
+    overhead that would otherwise dominate the test stage. Raises BatchFailed when a test
+    does not run.
     """
     if len(tests) < 2:
         return None
@@ -38,10 +43,23 @@ def _count_all(warehouse: Warehouse, renderer: Renderer, tests: list[DataTest]) 
             for i, test in enumerate(tests)
         )
         rows = warehouse.query(counts)
-    except Exception:  # one broken test: run them one by one, to report it alone
-        return None
+    except Exception as exc:
+        raise BatchFailed(first_line(exc)) from exc
     by_index = {int(i): int(n) for i, n in rows}
     return [by_index[i] for i in range(len(tests))]
+
+
+def _not_run(test: DataTest, why: str) -> TestResult:
+    return TestResult(
+        name=test.name,
+        model=test.model,
+        severity=test.severity,
+        status="error",
+        failures=0,
+        duration_s=0.0,
+        sql="",
+        message=f"not run: {why}",
+    )
 
 
 def _run_one(
@@ -137,11 +155,14 @@ def run_tests(
     select: str | None = None,
     on_event: Callable[[TestResult], None] | None = None,
     threads: int | None = None,
+    all_or_nothing: bool = False,
 ) -> list[TestResult]:
     """Run the selected tests; results in project order. ``on_event`` runs on this thread.
 
     A test that passed (or warned) on exactly the same SQL and model data is not run
-    again: its recorded result is reported. ``threads=1`` runs on the calling thread and
+    again: its recorded result is reported. ``all_or_nothing``: the caller publishes nothing if
+    a test errors, and inside a DuckDB transaction a failed statement ends it, so tests
+    after an error are reported as not run. ``threads=1`` runs on the calling thread and
     the warehouse's own connection (inside the caller's transaction).
     """
     tests = select_tests(project, select)
@@ -180,9 +201,27 @@ def run_tests(
 
     workers = threads if threads is not None else settings.threads
     if workers <= 1:
-        counts = _count_all(warehouse, renderer, to_run)
+        try:
+            counts = _count_all(warehouse, renderer, to_run)
+        except BatchFailed as exc:
+            if all_or_nothing:
+                # The failed statement ended the caller's transaction: nothing else can run
+                # here. `olist test`, outside a transaction, runs them one by one.
+                why = f"a test does not run ({exc}); `olist test` shows which"
+                for test in to_run:
+                    finish(_not_run(test, why))
+                to_run, counts = [], None
+            else:
+                counts = None  # run them one by one, to report the broken one alone
+        stopped = ""
         for i, test in enumerate(to_run):
-            finish(_run_one(warehouse, renderer, test, None if counts is None else counts[i]))
+            if stopped:
+                finish(_not_run(test, stopped))
+                continue
+            result = _run_one(warehouse, renderer, test, None if counts is None else counts[i])
+            finish(result)
+            if all_or_nothing and result.status == "error":
+                stopped = f"{test.name} did not run, and nothing is published"
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_run_one, warehouse, renderer, t) for t in to_run]

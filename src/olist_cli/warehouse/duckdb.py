@@ -108,13 +108,29 @@ class DuckDBWarehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """A transaction; nested inside another on this connection, it joins the outer one.
+
+        DuckDB has no savepoints: an inner block's error propagates, and the outermost
+        block rolls everything back (a failed statement has aborted the transaction anyway).
+        """
         con = self.con
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
         con.execute("BEGIN TRANSACTION")
+        self._local.depth = 1
         try:
             yield
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            self._local.depth = 0
         con.execute("COMMIT")
 
     def write_audit_publish(self) -> AbstractContextManager[None]:
