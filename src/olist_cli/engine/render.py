@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import os
 import re
 import traceback
 from collections.abc import Callable
@@ -63,8 +65,14 @@ _CODE_CACHE: dict[tuple[str, str], CodeType] = {}
 
 def display_path(path: Path) -> str:
     """A path as a person would type it: relative to the working folder when inside it."""
+    return _relative(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative(path: Path, cwd: str) -> str:
+    # Cached: resolving paths is slow, and a run names the same few hundred files often.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
         return str(path)
 
