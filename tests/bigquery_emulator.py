@@ -41,7 +41,10 @@ class Emulator:
     endpoint: str  # http://127.0.0.1:<port>
     project: str
     data_dir: Path
-    gcs_root: Path  # gs://<bucket>/<name> load URIs read <gcs_root>/<bucket>/<name>
+    # gs://<bucket>/<name> load URIs read <gcs_root>/<bucket>/<name>: where a
+    # gcp-storage-emulator started with data_dir=<gcs_base> keeps its objects.
+    gcs_base: Path
+    gcs_root: Path
     log: Path
     process: subprocess.Popen[bytes]
 
@@ -99,7 +102,8 @@ def _ready(url: str) -> bool:
 def start(folder: Path) -> Emulator:
     """Start a server on free loopback ports with its data in ``folder``; wait until ready."""
     executable = install()
-    data_dir, gcs_root = folder / "data", folder / "gcs"
+    data_dir, gcs_base = folder / "data", folder / "gcs"
+    gcs_root = gcs_base / os.environ.get("STORAGE_DIR", ".cloudstorage")  # its default
     gcs_root.mkdir(parents=True, exist_ok=True)
     port, grpc_port = free_port(), free_port()
     env = {
@@ -131,7 +135,7 @@ def start(folder: Path) -> Emulator:
             start_new_session=True,  # Ctrl-C in the terminal stops pytest, which stops it
         )
     endpoint = f"http://127.0.0.1:{port}"
-    emulator = Emulator(endpoint, PROJECT, data_dir, gcs_root, log, process)
+    emulator = Emulator(endpoint, PROJECT, data_dir, gcs_base, gcs_root, log, process)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not _ready(f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -363,32 +363,55 @@ def test_a_failed_load_leaves_the_raw_table_as_it_was(
     assert not [t for t in tables(client, built.raw) if "__loading_" in t]
 
 
-def test_load_from_a_gs_uri(built: Built, bigquery_emulator: Emulator, client: Any) -> None:  # noqa: F811
-    """`gs://` sources load the same way (the emulator reads them from GCS_LOCAL_ROOT)."""
+def test_load_from_a_gs_uri_uploaded_to_cloud_storage(
+    built: Built,
+    bigquery_emulator: Emulator,  # noqa: F811
+    client: Any,
+) -> None:
+    """A file archived to Cloud Storage (gcp-storage-emulator) loads from its gs:// URI.
+
+    local-bigquery reads gs:// URIs from the folder where the storage emulator keeps
+    its objects (GCS_LOCAL_ROOT), so the two emulators see the same bucket.
+    """
+    from gcp_storage_emulator.server import create_server
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
     from olist_cli.dataset import SELLERS
 
-    local = bigquery_emulator.gcs_root / "archive-bucket" / "olist" / SELLERS.file_name
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_text(
-        ",".join(SELLERS.column_names) + '\ns1,01001,"sao paulo",SP\ns2,20000,rio,RJ\n',
-        encoding="utf-8",
-    )
+    server = create_server("127.0.0.1", 0, data_dir=str(bigquery_emulator.gcs_base))
+    server.start()
+    try:
+        gcs = storage.Client(
+            project="test-project",
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": f"http://127.0.0.1:{server._api._httpd.server_port}"},
+        )
+        bucket = gcs.create_bucket("olist-archive")
+        bucket.blob(f"olist/raw/2018-10-17/{SELLERS.file_name}").upload_from_string(
+            ",".join(SELLERS.column_names) + '\ns1,01001,"sao paulo",SP\ns2,20000,rio,RJ\n'
+        )
+    finally:
+        server.stop()
+    uri = f"gs://olist-archive/olist/raw/2018-10-17/{SELLERS.file_name}"
     recorded: list[int] = []
     warehouse = BigQueryWarehouse(built.settings())
     try:
         rows = warehouse.load_csv(
-            "gs_raw", "sellers_raw", f"gs://archive-bucket/olist/{SELLERS.file_name}",
-            SELLERS.columns, before_commit=recorded.append,
-        )  # fmt: skip
-        assert rows == 2 and recorded == [2]
-        assert sorted(warehouse.query("select seller_id from `test-project.gs_raw.sellers_raw`"))
+            "gs_raw", "sellers_raw", uri, SELLERS.columns, before_commit=recorded.append
+        )
         with pytest.raises(LoadError, match="^missing.csv: "):
             warehouse.load_csv(
-                "gs_raw", "sellers_raw", "gs://archive-bucket/olist/missing.csv", SELLERS.columns
+                "gs_raw", "sellers_raw", "gs://olist-archive/missing.csv", SELLERS.columns
             )
     finally:
         warehouse.close()
-    assert rows_of(client, "gs_raw", "sellers_raw")[1][0][0] in ("s1", "s2")
+    assert rows == 2 and recorded == [2]
+    # The failed second load left the first one in place.
+    assert sorted(rows_of(client, "gs_raw", "sellers_raw")[1]) == [
+        ("s1", "01001", "sao paulo", "SP"),
+        ("s2", "20000", "rio", "RJ"),
+    ]
 
 
 def test_a_failing_error_test_publishes_nothing(
