@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -264,3 +265,22 @@ def test_help_and_duckdb_runs_import_no_google_module(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_emulator_setup_fails_loudly_without_python_3_13(tmp_path: Path) -> None:
+    """A machine without Python 3.13: the setup exits 1 saying so (the tests then fail)."""
+    from bigquery_emulator import SETUP
+
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(SETUP, repo / "scripts" / SETUP.name)
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    env = {"PATH": str(empty), "PYENV_ROOT": str(tmp_path / "no-pyenv"), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [shutil.which("bash") or "/bin/bash", str(repo / "scripts" / SETUP.name)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Python 3.13 not found" in done.stderr
+    assert not (repo / ".emulators" / "bigquery-venv").exists()
