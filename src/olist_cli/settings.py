@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     duckdb_path: Path | None = Field(
         None, description="DuckDB database file; default <data_dir>/olist.duckdb."
     )
+    duckdb_memory_limit: str | None = Field(
+        None,
+        pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="Cap on DuckDB's memory, e.g. 4GB (default: DuckDB's, 80% of RAM); "
+        "larger work spills to disk.",
+    )
     raw_dataset: str = Field("staging", description="Schema/dataset holding the raw tables.")
     target_schema: str = Field(
         "dev_warehouse", description="Prefix of the model schemas: <target>_<layer>."

@@ -14,7 +14,7 @@ def connect(settings: Settings) -> Warehouse:
     if settings.warehouse == "duckdb":
         from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(settings.duckdb_file)
+        return DuckDBWarehouse(settings.duckdb_file, memory_limit=settings.duckdb_memory_limit)
     if settings.warehouse == "bigquery":
         try:
             from olist_cli.warehouse.bigquery import BigQueryWarehouse

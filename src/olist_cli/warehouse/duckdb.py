@@ -75,7 +75,9 @@ class DuckDBWarehouse:
     name: ClassVar[str] = "duckdb"
     audit_on_one_connection: ClassVar[bool] = True
 
-    def __init__(self, path: Path | str, *, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path | str, *, threads: int | None = None, memory_limit: str | None = None
+    ) -> None:
         self.path = Path(path) if str(path) != ":memory:" else path
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,8 @@ class DuckDBWarehouse:
         self._con.execute("SET TimeZone = 'UTC'")
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:  # validated by Settings: digits and a unit
+            self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._local = threading.local()
         self._main_thread = threading.get_ident()
         self.dialect = DuckDBDialect()
