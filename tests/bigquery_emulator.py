@@ -15,7 +15,9 @@ the first user starts it, the last one stops it.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -91,6 +93,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the server, before exec: SIGTERM it when pytest dies, even killed (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: no server outlives its pytest
+    except (OSError, AttributeError):
+        pass  # not Linux: the session fixture's teardown stops it
+
+
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -133,6 +144,7 @@ def start(folder: Path) -> Emulator:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the terminal stops pytest, which stops it
+            preexec_fn=_die_with_parent,
         )
     endpoint = f"http://127.0.0.1:{port}"
     emulator = Emulator(endpoint, PROJECT, data_dir, gcs_base, gcs_root, log, process)
