@@ -384,3 +384,29 @@ def test_a_permanent_load_failure_is_not_retried(
     assert result.exit_code == EXIT_FAILURE
     assert "retry" not in result.output
     assert calls.count("order_items_raw") == 1
+
+
+def test_an_older_run_results_table_gains_the_new_columns(
+    tmp_path: Path, sample_files: Path
+) -> None:
+    db = tmp_path / "data" / "olist.duckdb"
+    db.parent.mkdir(parents=True)
+    con = duckdb.connect(str(db))
+    con.execute("create schema staging")
+    con.execute(  # the first release's shape: a `rows` column, no bytes billed
+        "create table staging._run_results (run_id varchar, command varchar, kind varchar, "
+        "name varchar, status varchar, started_at timestamp, finished_at timestamp, "
+        "duration_s double, rows bigint, bytes_processed bigint, message varchar)"
+    )
+    con.close()
+    result = invoke(["load", "--source", str(sample_files)], tmp_path)
+    assert result.exit_code == EXIT_OK, result.output
+    assert "could not append" not in result.output
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        loaded = con.execute(
+            "select sum(row_count) from staging._run_results where kind = 'file'"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert loaded == sum(f["rows"] for f in results_json(tmp_path)["files"]) > 0

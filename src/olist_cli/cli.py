@@ -218,7 +218,16 @@ def load(
 
 @app.command()
 def transform(
-    ctx: typer.Context, select: SelectOpt = None, full_refresh: FullRefreshOpt = False
+    ctx: typer.Context,
+    select: SelectOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="BigQuery: print each model's estimated bytes processed; build nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Build the SQL models (views, tables, incremental facts) in dependency order.
 
@@ -226,8 +235,12 @@ def transform(
     """
 
     def body(run: Run) -> None:
-        from olist_cli.pipeline import publishing, stage_transform
+        from olist_cli.pipeline import publishing, stage_dry_run, stage_transform
 
+        if dry_run:
+            with run.stage("dry-run") as result:
+                result.message = stage_dry_run(run, select=select)
+            return
         with publishing(run) as threads, run.stage("transform") as result:
             result.rows, result.message = stage_transform(
                 run, select=select, full_refresh=full_refresh, threads=threads

@@ -336,6 +336,8 @@ def stage_transform(
         rows = f"{r.rows:>10,} rows" if r.rows is not None else " " * 15
         style = {"success": "green", "error": "bold red", "skipped": "yellow"}.get(r.status, "")
         detail = f"  {r.message}" if r.status != "success" and r.message else ""
+        if r.bytes_processed is not None:  # engines that bill by bytes say how many
+            detail += f"  {_bytes(r.bytes_processed)} processed, {_bytes(r.bytes_billed)} billed"
         run.reporter.event(
             "model",
             f"{r.name:<40} {_SAID.get(r.status, r.status):<10} {rows} {r.duration_s:6.2f}s{detail}",
@@ -345,6 +347,7 @@ def stage_transform(
             status=r.status,
             rows=r.rows,
             bytes_processed=r.bytes_processed,
+            bytes_billed=r.bytes_billed,
         )
 
     with run.reporter.status("transform: building models"):
@@ -371,6 +374,36 @@ def stage_transform(
     counts = Counter(r.status for r in results)
     summary = ", ".join(f"{n} {_SAID.get(status, status)}" for status, n in counts.items())
     return sum(r.rows or 0 for r in results), summary
+
+
+def stage_dry_run(run: Run, *, select: str | None) -> str:
+    """Ask the warehouse what each selected model would scan; build nothing."""
+    from olist_cli.engine import load_project
+    from olist_cli.engine.dryrun import dry_run_models
+
+    estimates = dry_run_models(
+        run.settings, run.wh, load_project(run.settings, run.wh.dialect), select
+    )
+    run.reporter.table(
+        "Dry run (nothing was built)",
+        ["model", "bytes", "note"],
+        [(e.model, _bytes(e.bytes_processed), e.message) for e in estimates],
+        always=True,
+    )
+    known = [e.bytes_processed for e in estimates if e.bytes_processed is not None]
+    return f"{len(estimates)} models, {_bytes(sum(known))} estimated"
+
+
+def _bytes(count: int | None) -> str:
+    """A byte count as a person reads it: 1.5 GB."""
+    if count is None:
+        return ""
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{count} B"
 
 
 def stage_test(

@@ -119,61 +119,59 @@ _TABLE_COLUMNS = (
     ("started_at", "type_timestamp"),
     ("finished_at", "type_timestamp"),
     ("duration_s", "type_float"),
-    ("rows", "type_int"),
+    ("row_count", "type_int"),  # not "rows": a reserved word in BigQuery
     ("bytes_processed", "type_int"),
+    ("bytes_billed", "type_int"),
     ("message", "type_string"),
 )
 
 
 def table_rows(record: RunRecord) -> list[tuple[Any, ...]]:
-    """One row for the run, then one per stage, file, model and test."""
+    """One row for the run, then one per stage, file, model and test (columns as above)."""
     start = record.started_at.replace(tzinfo=None)
     end = (record.finished_at or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
-    message = record.error["message"] if record.error else ""
-    rows: list[tuple[Any, ...]] = [
-        ("run", record.command, record.status, record.duration_s, None, None, message)
+    # (kind, name, status, duration, row count, bytes processed, bytes billed, message)
+    entries: list[tuple[Any, ...]] = [
+        ("run", record.command, record.status, record.duration_s, None, None, None,
+         record.error["message"] if record.error else ""),
+    ]  # fmt: skip
+    entries += [
+        ("stage", s.name, s.status, s.duration_s, s.rows, None, None, s.message)
+        for s in record.stages
     ]
-    rows += [
-        ("stage", s.name, s.status, s.duration_s, s.rows, None, s.message) for s in record.stages
-    ]
-    rows += [
-        ("file", f["table"], f["status"], f["duration_s"], f["rows"], None, f["message"])
+    entries += [
+        ("file", f["table"], f["status"], f["duration_s"], f["rows"], None, None, f["message"])
         for f in record.files
     ]
-    rows += [
-        (
-            "model",
-            m["name"],
-            m["status"],
-            m["duration_s"],
-            m["rows"],
-            m.get("bytes_processed"),
-            m["message"],
-        )
-        for m in record.models
-    ]
-    rows += [
-        (
-            "test",
-            t["name"],
-            t["status"],
-            t["duration_s"],
-            t["failures"],
-            t.get("bytes_processed"),
-            t["message"],
-        )
-        for t in record.tests
-    ]
-    return [(record.run_id, record.command, *r[:3], start, end, *r[3:]) for r in rows]
+    for kind, items, count in (
+        ("model", record.models, "rows"),
+        ("test", record.tests, "failures"),
+    ):
+        entries += [
+            (kind, i["name"], i["status"], i["duration_s"], i[count],
+             i.get("bytes_processed"), i.get("bytes_billed"), i["message"])
+            for i in items
+        ]  # fmt: skip
+    return [(record.run_id, record.command, *e[:3], start, end, *e[3:]) for e in entries]
 
 
 def append_to_table(record: RunRecord, warehouse: Warehouse, schema: str) -> None:
-    """Append the run's rows to `_run_results` in ``schema`` (created if missing)."""
+    """Append the run's rows to `_run_results` in ``schema`` (created if missing).
+
+    A table made by an older olist gains the columns it lacks; the INSERT names its
+    columns, so a column the table has beyond these is simply left empty.
+    """
     d = warehouse.dialect
     relation = warehouse.relation(schema, RUN_RESULTS_TABLE)
-    columns = ", ".join(f"{name} {getattr(d, kind)}" for name, kind in _TABLE_COLUMNS)
     warehouse.ensure_schema(schema)
-    warehouse.execute(f"create table if not exists {relation} ({columns})")
+    existing = {name.lower() for name, _ in warehouse.columns(schema, RUN_RESULTS_TABLE)}
+    if not existing:
+        columns = ", ".join(f"{name} {getattr(d, kind)}" for name, kind in _TABLE_COLUMNS)
+        warehouse.execute(f"create table if not exists {relation} ({columns})")
+    for name, kind in _TABLE_COLUMNS:
+        if existing and name not in existing:
+            warehouse.execute(f"alter table {relation} add column {name} {getattr(d, kind)}")
+    names = ", ".join(name for name, _ in _TABLE_COLUMNS)
     row_marks = "(" + ", ".join("?" for _ in _TABLE_COLUMNS) + ")"
     rows = table_rows(record)
     # A few multi-row INSERTs, not one per entry: a run has hundreds of entries, and a
@@ -182,6 +180,6 @@ def append_to_table(record: RunRecord, warehouse: Warehouse, schema: str) -> Non
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
             warehouse.execute(
-                f"insert into {relation} values {', '.join(row_marks for _ in chunk)}",
+                f"insert into {relation} ({names}) values {', '.join(row_marks for _ in chunk)}",
                 [value for row in chunk for value in row],
             )

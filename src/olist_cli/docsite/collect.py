@@ -123,7 +123,7 @@ def _last_results(warehouse: Warehouse, schema: str) -> dict[str, tuple[str, int
     if not warehouse.table_exists(schema, RUN_RESULTS_TABLE):
         return {}
     rows = warehouse.query(
-        "select name, status, rows from (select name, status, rows, row_number() over "
+        "select name, status, row_count from (select name, status, row_count, row_number() over "
         "(partition by name order by started_at desc) as recency from "
         f"{warehouse.relation(schema, RUN_RESULTS_TABLE)} where kind = 'test') as latest "
         "where recency = 1"
