@@ -108,11 +108,15 @@ def _check_shape(
             c.lower() for c, _ in warehouse.columns(schema, model.name)
         ]
     if changed:
-        raise ShapeChanged(
-            f"{model.name}: its SQL or config, or the SQL of a model it reads, changed since "
-            "its table was built; merging would mix rows of two versions. Rebuild it: "
-            f"olist transform --select {model.name} --full-refresh"
-        )
+        raise ShapeChanged(stale_message(model.name, [model.name]))
+
+
+def stale_message(name: str, to_rebuild: list[str]) -> str:
+    return (
+        f"{name}: its SQL or config, or the SQL of a model it reads, changed since its table "
+        "was built; merging would mix rows of two versions. Rebuild it: "
+        f"olist transform --select {' '.join(to_rebuild)} --full-refresh"
+    )
 
 
 class ShapeChanged(Exception):
@@ -151,6 +155,36 @@ def _merge(settings: Settings, warehouse: Warehouse, model: Model, sql: str) -> 
     return rows, f"merged {rows} rows{where} ({since})"
 
 
+def _digest_with_refs(
+    model: Model,
+    definition: str,
+    current: dict[str, str | None],
+    state: StateStore,
+    recorded_field: str,
+    sources: dict[str, str] | None = None,
+) -> str | None:
+    """Hash a model's definition with a value of each model it refs (and raw file MD5s).
+
+    A ref's value comes from this run (``current``) or, for a model not handled in it, from
+    its recorded state. None when any input is unknown: then nothing can be assumed.
+    """
+    parts = [definition]
+    for ref in sorted(model.refs):
+        if ref in current:
+            value = current[ref]
+        else:
+            recorded = state.get("model", ref)
+            value = getattr(recorded, recorded_field) if recorded else None
+        if value is None:
+            return None
+        parts.append(f"{ref}={value}")
+    for table in sorted(model.sources) if sources is not None else ():
+        if table not in sources:
+            return None
+        parts.append(f"{table}={sources[table]}")
+    return digest(*parts)
+
+
 def _fingerprint(
     model: Model,
     definition: str,
@@ -158,26 +192,12 @@ def _fingerprint(
     state: StateStore,
     sources: dict[str, str],
 ) -> str | None:
-    """The model's fingerprint, or None when an input's is unknown (then it must build)."""
-    parts = [definition]
-    for ref in sorted(model.refs):
-        if ref in built:
-            fp = built[ref]
-        else:
-            recorded = state.get("model", ref)
-            fp = recorded.fingerprint if recorded else None
-        if fp is None:
-            return None
-        parts.append(f"{ref}={fp}")
-    for table in sorted(model.sources):
-        if table not in sources:
-            return None
-        parts.append(f"{table}={sources[table]}")
-    return digest(*parts)
+    """What the model's table holds: its logic and its inputs' data. None: must build."""
+    return _digest_with_refs(model, definition, built, state, "fingerprint", sources)
 
 
 def _logic(
-    model: Model, definition: str, built: dict[str, str | None], state: StateStore
+    model: Model, definition: str, logics: dict[str, str | None], state: StateStore
 ) -> str | None:
     """What the model computes, data aside: its definition and its upstream models' logic.
 
@@ -185,17 +205,7 @@ def _logic(
     upstream view's SQL changes the rows the MERGE would bring, but only for recent rows.
     None when an upstream model's logic is unknown.
     """
-    parts = [definition]
-    for ref in sorted(model.refs):
-        if ref in built:
-            logic = built[ref]
-        else:
-            recorded = state.get("model", ref)
-            logic = recorded.definition if recorded else None
-        if logic is None:
-            return None
-        parts.append(f"{ref}={logic}")
-    return digest(*parts)
+    return _digest_with_refs(model, definition, logics, state, "definition")
 
 
 def _stale_incrementals(
@@ -366,14 +376,7 @@ def build(
         for name in graph.order(chosen):
             model = project.models[name]
             if name in stale:
-                status, message = (
-                    "error",
-                    (
-                        f"{name}: its SQL or config, or the SQL of a model it reads, changed since "
-                        "its table was built; merging would mix rows of two versions. Rebuild it: "
-                        f"olist transform --select {names} --full-refresh"
-                    ),
-                )
+                status, message = "error", stale_message(name, stale)
             else:
                 status, message = "skipped", f"skipped: {names} must be rebuilt with --full-refresh"
             record(
