@@ -410,3 +410,20 @@ def test_an_older_run_results_table_gains_the_new_columns(
     finally:
         con.close()
     assert loaded == sum(f["rows"] for f in results_json(tmp_path)["files"]) > 0
+
+
+def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from olist_cli.cli import app\n"
+        "try:\n"
+        "    app(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('duckdb', 'pandas', 'numpy', 'google', 'kaggle', 'matplotlib', 'pydantic')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
