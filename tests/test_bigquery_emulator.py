@@ -15,19 +15,24 @@ import datetime as dt
 import decimal
 import hashlib
 import json
-import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from bigquery_emulator import Emulator, bigquery_emulator  # noqa: F401  (the fixture)
-from olist_cli.cli import app
+from helpers import (
+    ORDERS_FILE,
+    PAYMENTS_FILE,
+    list_relations,
+    olist,
+    replace_field,
+    sample_snapshots,
+)
 from olist_cli.engine import build, load_project, run_tests
 from olist_cli.engine.checks import select_tests
 from olist_cli.engine.dryrun import dry_run_models
@@ -40,12 +45,6 @@ SCALE = 0.005
 SEED = 11
 AS_OF = dt.date(2018, 6, 1)
 MODELS = 13
-ORDERS_FILE = "olist_orders_dataset.csv"
-PAYMENTS_FILE = "olist_order_payments_dataset.csv"
-
-
-def olist(args: list[str], env: dict[str, str]) -> Result:
-    return CliRunner().invoke(app, args, env=env, catch_exceptions=False)
 
 
 @dataclass
@@ -126,42 +125,25 @@ def datasets(client: Any) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A clean folder and environment for module-scoped runs (conftest does it per test)."""
-    folder = tmp_path_factory.mktemp("bigquery")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("OLIST_"):
-                mp.delenv(name)
-        mp.chdir(folder)
-        yield folder
-
-
-@pytest.fixture(scope="module")
-def snapshots(work: Path) -> tuple[Path, Path]:
+def snapshots(module_dir: Path) -> tuple[Path, Path]:
     """(the files as of AS_OF, the full files): what two successive downloads give."""
-    from olist_cli.sources.sample import generate_sample
-
-    previous, full = work / "previous", work / "full"
-    generate_sample(previous, scale=SCALE, seed=SEED, as_of=AS_OF, progress=False)
-    generate_sample(full, scale=SCALE, seed=SEED, progress=False)
-    return previous, full
+    return sample_snapshots(module_dir, scale=SCALE, seed=SEED, as_of=AS_OF)
 
 
 @pytest.fixture(scope="module")
 def built(
     bigquery_emulator: Emulator,  # noqa: F811
-    work: Path,
+    module_dir: Path,
     snapshots: tuple[Path, Path],
 ) -> Built:
-    env = environment(bigquery_emulator, "pipe", work / "bq-data")
+    env = environment(bigquery_emulator, "pipe", module_dir / "bq-data")
     runs, records = [], []
     for i, source in enumerate((*snapshots, snapshots[1])):
-        results = work / f"run-{i}.json"
+        results = module_dir / f"run-{i}.json"
         runs.append(
             olist(
                 ["run-all", "--source", str(source)],
-                {**env, "OLIST_RUN_RESULTS_PATH": str(results)},
+                **{**env, "OLIST_RUN_RESULTS_PATH": str(results)},
             )
         )
         assert runs[-1].exit_code == 0, runs[-1].output
@@ -170,14 +152,18 @@ def built(
 
 
 @pytest.fixture(scope="module")
-def duckdb_built(work: Path, snapshots: tuple[Path, Path]) -> Path:
+def duckdb_built(module_dir: Path, snapshots: tuple[Path, Path]) -> Path:
     """The same two runs on DuckDB; the database file."""
-    env = {"OLIST_DATA_DIR": str(work / "duck-data"), "OLIST_RAW_DATASET": "pipe_raw",
-           "OLIST_TARGET_SCHEMA": "pipe"}  # fmt: skip
+    data_dir = module_dir / "duck-data"
     for source in snapshots:
-        result = olist(["run-all", "--source", str(source)], env)
+        result = olist(
+            ["run-all", "--source", str(source)],
+            data_dir,
+            OLIST_RAW_DATASET="pipe_raw",
+            OLIST_TARGET_SCHEMA="pipe",
+        )
         assert result.exit_code == 0, result.output
-    return work / "duck-data" / "olist.duckdb"
+    return data_dir / "olist.duckdb"
 
 
 @pytest.fixture
@@ -236,14 +222,7 @@ def test_every_table_equals_duckdb_row_for_row(
         compared = 0
         for layer, kind in (("warehouse", "BASE TABLE"), ("staging", "VIEW")):
             schema = f"pipe_{layer}"
-            names = [
-                n
-                for (n,) in con.execute(
-                    "select table_name from information_schema.tables "
-                    "where table_schema = ? and table_type = ? order by 1",
-                    [schema, kind],
-                ).fetchall()
-            ]
+            names = [n for _, n in list_relations(con, schema=schema, kind=kind)]
             assert names == tables(client, schema, "TABLE" if kind == "BASE TABLE" else "VIEW")
             for name in names:
                 cursor = con.execute(f'select * from "{schema}"."{name}"')
@@ -304,7 +283,7 @@ def test_dry_run_estimates_without_creating_anything(
     # A fresh warehouse with only its raw tables: the staging views can be estimated,
     # the models reading them not yet, and no dataset of the models is created.
     env = environment(bigquery_emulator, "dry", tmp_path / "data")
-    assert olist(["load", "--source", str(snapshots[1])], env).exit_code == 0
+    assert olist(["load", "--source", str(snapshots[1])], **env).exit_code == 0
     before = datasets(client)
     fresh = Built(bigquery_emulator, env, "dry", [], [])
     settings = fresh.settings()
@@ -342,15 +321,11 @@ def test_a_failed_load_leaves_the_raw_table_as_it_was(
 ) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(snapshots[1], bad)
-    lines = (bad / ORDERS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
-    fields = lines[5].split(",")
-    fields[3] = "next tuesday"  # order_purchase_timestamp
-    lines[5] = ",".join(fields)
-    (bad / ORDERS_FILE).write_text("".join(lines), encoding="utf-8")
+    replace_field(bad / ORDERS_FILE, 5, 3, "next tuesday")  # order_purchase_timestamp
     raw_before = digest(client, built.raw, "orders_raw")
     metadata_before = digest(client, built.raw, "_load_metadata")
 
-    result = olist(["load", "--source", str(bad)], built.env)
+    result = olist(["load", "--source", str(bad)], **built.env)
 
     assert result.exit_code == EXIT_FAILURE, result.output
     error = result.stderr.strip().splitlines()[-1]
@@ -419,15 +394,12 @@ def test_a_failing_error_test_publishes_nothing(
 ) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(snapshots[1], bad)
-    lines = (bad / PAYMENTS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
-    fields = lines[-1].rstrip("\r\n").split(",")
-    fields[-1] = "-5.00"  # payment_value: accepted_range min 0, severity error
-    lines[-1] = ",".join(fields) + "\n"
-    (bad / PAYMENTS_FILE).write_text("".join(lines), encoding="utf-8")
+    # payment_value: accepted_range min 0, severity error
+    replace_field(bad / PAYMENTS_FILE, -1, -1, "-5.00")
     before = published(client, built)
 
     try:
-        result = olist(["run-all", "--source", str(bad)], built.env)
+        result = olist(["run-all", "--source", str(bad)], **built.env)
         assert result.exit_code == EXIT_FAILURE, result.output
         assert "accepted_range_stg_payments_payment_value" in result.output
         assert "nothing was published" in result.stderr
@@ -443,7 +415,7 @@ def test_a_failing_error_test_publishes_nothing(
     finally:
         # The good files again: the raw payments reloaded, and the warehouse is the one
         # the other tests expect (nothing else was recorded as built).
-        restored = olist(["run-all", "--source", str(snapshots[1])], built.env)
+        restored = olist(["run-all", "--source", str(snapshots[1])], **built.env)
         assert restored.exit_code == 0, restored.output
     assert f"{MODELS} up to date" in restored.output
     assert published(client, built) == before

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,16 +29,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers import MODELS, WAREHOUSE, copy_data_dir, list_relations, sample_snapshots
 from olist_cli.errors import EXIT_LOCKED
 
 SCALE = 0.2  # long enough that each stage lasts a few tenths of a second
 SEED = 9
 AS_OF = dt.date(2018, 4, 1)
 OLIST = Path(sys.executable).parent / "olist"
-WAREHOUSE = "dev_warehouse_warehouse"
 RUN_TIMEOUT_S = 120
-REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
-MODEL_COUNT = len([*REPO_SQL.glob("staging/*.sql"), *REPO_SQL.glob("warehouse/*.sql")])
 
 
 def olist_env(data_dir: Path) -> dict[str, str]:
@@ -102,14 +99,7 @@ def contents(db: Path) -> Contents:
     try:
 
         def names(schema: str, kind: str) -> list[str]:
-            return [
-                n
-                for (n,) in con.execute(
-                    "select table_name from information_schema.tables "
-                    "where table_schema = ? and table_type = ? order by 1",
-                    [schema, kind],
-                ).fetchall()
-            ]
+            return [n for _, n in list_relations(con, schema=schema, kind=kind)]
 
         raw_tables = [n for n in names("staging", "BASE TABLE") if n.endswith("_raw")]
         latest = con.execute(
@@ -160,19 +150,14 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    from olist_cli.sources.sample import generate_sample
-
     work = tmp_path_factory.mktemp("crash")
-    previous, new = work / "previous", work / "new"
-    generate_sample(previous, scale=SCALE, seed=SEED, as_of=AS_OF, progress=False)
-    generate_sample(new, scale=SCALE, seed=SEED, progress=False)
+    previous, new = sample_snapshots(work, scale=SCALE, seed=SEED, as_of=AS_OF)
 
     good = work / "good" / "data"
     done = run(["run-all", "--source", str(previous)], good)
     assert done.returncode == 0, done.stdout + done.stderr
 
-    reference = work / "reference" / "data"
-    shutil.copytree(good, reference, ignore=shutil.ignore_patterns("*.lock"))
+    reference = copy_data_dir(good, work / "reference" / "data")
     started = time.perf_counter()
     done = run(["run-all", "--source", str(new)], reference)
     seconds = time.perf_counter() - started
@@ -186,9 +171,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 @pytest.fixture
 def copy_of_good(world: World, tmp_path: Path) -> Path:
-    data_dir = tmp_path / "data"
-    shutil.copytree(world.good, data_dir, ignore=shutil.ignore_patterns("*.lock"))
-    return data_dir
+    return copy_data_dir(world.good, tmp_path / "data")
 
 
 # -- the checks after a kill -----------------------------------------------------------------------
@@ -253,7 +236,7 @@ TRIGGERS: dict[str, tuple[Trigger, str | None]] = {
     # name: (kill once the output so far satisfies this, a line that must NOT have appeared)
     "during-load": (_after_line(r"\bload\s+orders_raw\b"), MODEL_LINE),
     "during-transform": (_after_line(MODEL_LINE), r"\bpublish\b|\btest\s+\d+ tests\b"),
-    "during-test": (_after_line(MODEL_LINE, count=MODEL_COUNT), r"\bpublish\b"),
+    "during-test": (_after_line(MODEL_LINE, count=len(MODELS)), r"\bpublish\b"),
     "after-publish": (_after_line(r"\bpublish\b"), None),
 }
 

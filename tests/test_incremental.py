@@ -14,42 +14,30 @@ import datetime as dt
 import hashlib
 import io
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from typer.testing import CliRunner, Result
 
-from olist_cli.cli import app
-from olist_cli.engine.results import ModelResult, TestResult
+from helpers import (
+    ORDERS_FILE,
+    STAGING,
+    STAGING_VIEWS,
+    WAREHOUSE,
+    WAREHOUSE_TABLES,
+    copy_data_dir,
+    generate,
+    olist,
+    query,
+    spy_on_builds,
+)
 
 SCALE = 0.02
 SEED = 11
-WAREHOUSE = "dev_warehouse_warehouse"
-STAGING = "dev_warehouse_staging"
-WAREHOUSE_TABLES = [
-    "dim_customer",
-    "dim_product",
-    "dim_seller",
-    "dim_date",
-    "fact_orders",
-    "fact_order_items",
-]
-STAGING_VIEWS = [
-    "stg_orders",
-    "stg_customers",
-    "stg_products",
-    "stg_order_items",
-    "stg_payments",
-    "stg_sellers",
-    "stg_reviews",
-]
 FACTS = ("fact_orders", "fact_order_items")
 LOOKBACK = dt.timedelta(days=3)  # OLIST_LOOKBACK_DAYS's default
-ORDERS_FILE = "olist_orders_dataset.csv"
 
 
 def _walk_dates() -> list[dt.date | None]:
@@ -73,58 +61,6 @@ def _walk_dates() -> list[dt.date | None]:
         dt.date(2018, 10, 16),
     ]
     return [*sorted(set(monthly + close)), None]
-
-
-def olist(args: list[str], data_dir: Path, **env: str) -> Result:
-    environment = {"OLIST_DATA_DIR": str(data_dir), **env}
-    return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def clean_module_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """What conftest's autouse fixture does per test, for the module-scoped builds."""
-    import os
-
-    work = tmp_path_factory.mktemp("incremental")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("OLIST_"):
-                mp.delenv(name)
-        mp.chdir(work)
-        yield work
-
-
-@dataclass
-class Builds:
-    """The engine's own results (ModelResult/TestResult) of each build and test run."""
-
-    models: list[list[ModelResult]] = field(default_factory=list)
-    tests: list[list[TestResult]] = field(default_factory=list)
-
-    def statuses(self) -> dict[str, str]:
-        """name -> status of the last build: success, up to date, error or skipped."""
-        assert self.models, "no build seen: does the pipeline still call engine.build?"
-        return {r.name: r.status for r in self.models[-1]}
-
-
-def spy_on_builds(mp: pytest.MonkeyPatch) -> Builds:
-    """Record what `olist_cli.engine.build` and `run_tests` return, whatever is printed."""
-    import olist_cli.engine as engine
-
-    spy = Builds()
-    real_build, real_tests = engine.build, engine.run_tests
-
-    def build(*args: Any, **kwargs: Any) -> list[ModelResult]:
-        spy.models.append(real_build(*args, **kwargs))
-        return spy.models[-1]
-
-    def run_tests(*args: Any, **kwargs: Any) -> list[TestResult]:
-        spy.tests.append(real_tests(*args, **kwargs))
-        return spy.tests[-1]
-
-    mp.setattr(engine, "build", build)
-    mp.setattr(engine, "run_tests", run_tests)
-    return spy
 
 
 # -- the walk ------------------------------------------------------------------------------
@@ -152,23 +88,17 @@ class Walk:
 
 
 def _fact_statuses(db: Path) -> tuple[dict[str, str], dict[tuple[str, int], str]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        orders = dict(
-            con.execute(f"select order_id, order_status from {WAREHOUSE}.fact_orders").fetchall()
+    orders = dict(query(db, f"select order_id, order_status from {WAREHOUSE}.fact_orders"))
+    items = {
+        (o, int(i)): s
+        for o, i, s in query(
+            db, f"select order_id, order_item_id, order_status from {WAREHOUSE}.fact_order_items"
         )
-        items = {
-            (o, int(i)): s
-            for o, i, s in con.execute(
-                f"select order_id, order_item_id, order_status from {WAREHOUSE}.fact_order_items"
-            ).fetchall()
-        }
-        return orders, items
-    finally:
-        con.close()
+    }
+    return orders, items
 
 
-def _drift_from_own_full_query(db: Path, data_dir: Path) -> dict[str, tuple[int, int]]:
+def _drift_from_own_fullquery(db: Path, data_dir: Path) -> dict[str, tuple[int, int]]:
     """For each warehouse table: (rows only in the table, rows only in its full SELECT).
 
     The full SELECT is the model rendered as a full refresh would build it, over the raw
@@ -202,12 +132,11 @@ def _drift_from_own_full_query(db: Path, data_dir: Path) -> dict[str, tuple[int,
 
 
 @pytest.fixture(scope="module")
-def walk(clean_module_env: Path) -> Walk:
+def walk(module_dir: Path) -> Walk:
     """Run the whole walk once; the tests below read what each step did."""
-    from olist_cli.sources.sample import generate_sample
     from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
-    work = clean_module_env
+    work = module_dir
     data_dir = work / "walk"
     db = data_dir / "olist.duckdb"
     merges: list[tuple[str, int, str, str | None]] = []
@@ -232,7 +161,7 @@ def walk(clean_module_env: Path) -> Walk:
         engine_results = spy_on_builds(mp)
         for as_of in _walk_dates():
             folder = snapshots / (as_of.isoformat() if as_of else "full")
-            generate_sample(folder, scale=SCALE, seed=SEED, as_of=as_of, progress=False)
+            generate(folder, scale=SCALE, seed=SEED, as_of=as_of)
             merges.clear()
             created.clear()
             result = olist(["run-all", "--source", str(folder)], data_dir)
@@ -241,7 +170,7 @@ def walk(clean_module_env: Path) -> Walk:
             steps.append(
                 Step(as_of, result.output, list(merges), list(created), statuses, item_statuses)
             )
-            steps[-1].drift = _drift_from_own_full_query(db, data_dir)
+            steps[-1].drift = _drift_from_own_fullquery(db, data_dir)
             steps[-1].model_statuses = engine_results.statuses()
             steps[-1].orders_md5 = hashlib.md5((folder / ORDERS_FILE).read_bytes()).hexdigest()
 
@@ -379,11 +308,8 @@ def test_a_snapshot_without_orders_builds_and_the_next_one_merges(tmp_path: Path
     the next snapshot MERGEs into them (the empty-table path of the watermark) to the same
     tables as a full refresh.
     """
-    from olist_cli.sources.sample import generate_sample
-
-    empty, first = tmp_path / "empty", tmp_path / "first"
-    generate_sample(empty, scale=SCALE, seed=SEED, as_of=dt.date(2016, 9, 30), progress=False)
-    generate_sample(first, scale=SCALE, seed=SEED, as_of=dt.date(2016, 11, 1), progress=False)
+    empty = generate(tmp_path / "empty", scale=SCALE, seed=SEED, as_of=dt.date(2016, 9, 30))
+    first = generate(tmp_path / "first", scale=SCALE, seed=SEED, as_of=dt.date(2016, 11, 1))
     assert len((empty / ORDERS_FILE).read_text(encoding="utf-8").splitlines()) == 1
     data_dir = tmp_path / "data"
     db = data_dir / "olist.duckdb"
@@ -391,12 +317,12 @@ def test_a_snapshot_without_orders_builds_and_the_next_one_merges(tmp_path: Path
     result = olist(["run-all", "--source", str(empty)], data_dir)
     assert result.exit_code == 0, result.output
     for name in FACTS:
-        assert _query(db, f"select count(*) from {WAREHOUSE}.{name}") == [(0,)]
+        assert query(db, f"select count(*) from {WAREHOUSE}.{name}") == [(0,)]
 
     result = olist(["run-all", "--source", str(first)], data_dir)
     assert result.exit_code == 0, result.output
-    assert _query(db, f"select count(*) from {WAREHOUSE}.fact_orders")[0][0] > 0
-    drift = _drift_from_own_full_query(db, data_dir)
+    assert query(db, f"select count(*) from {WAREHOUSE}.fact_orders")[0][0] > 0
+    drift = _drift_from_own_fullquery(db, data_dir)
     assert {n: d for n, d in drift.items() if d != (0, 0)} == {}
 
 
@@ -404,13 +330,10 @@ def test_a_snapshot_without_orders_builds_and_the_next_one_merges(tmp_path: Path
 
 
 @pytest.fixture(scope="module")
-def base(clean_module_env: Path) -> tuple[Path, Path]:
+def base(module_dir: Path) -> tuple[Path, Path]:
     """The full data at a small scale and a warehouse built from it: (raw folder, data dir)."""
-    from olist_cli.sources.sample import generate_sample
-
-    raw = clean_module_env / "base-raw"
-    generate_sample(raw, scale=SCALE, seed=SEED, progress=False)
-    data_dir = clean_module_env / "base"
+    raw = generate(module_dir / "base-raw", scale=SCALE, seed=SEED)
+    data_dir = module_dir / "base"
     result = olist(["run-all", "--source", str(raw)], data_dir)
     assert result.exit_code == 0, result.output
     return raw, data_dir
@@ -420,25 +343,16 @@ def base(clean_module_env: Path) -> tuple[Path, Path]:
 def copy_of_base(base: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     raw, data_dir = base
     shutil.copytree(raw, tmp_path / "raw")
-    shutil.copytree(data_dir, tmp_path / "data", ignore=shutil.ignore_patterns("*.lock"))
-    return tmp_path / "raw", tmp_path / "data"
-
-
-def _query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+    return tmp_path / "raw", copy_data_dir(data_dir, tmp_path / "data")
 
 
 def _watermark(db: Path) -> dt.datetime:
-    return _query(db, f"select max(order_updated_at) from {WAREHOUSE}.fact_orders")[0][0]
+    return query(db, f"select max(order_updated_at) from {WAREHOUSE}.fact_orders")[0][0]
 
 
 def _shipped_orders_before(db: Path, moment: dt.datetime, n: int) -> list[str]:
     """Shipped, not delivered orders whose every event is before ``moment``."""
-    rows = _query(
+    rows = query(
         db,
         f"select f.order_id from {WAREHOUSE}.fact_orders as f "
         "where f.order_status = 'shipped' and f.order_delivered_customer_date is null "
@@ -473,7 +387,7 @@ def deliver(raw: Path, order_id: str, at: dt.datetime) -> None:
 
 
 def _fact_row(db: Path, order_id: str) -> tuple[str, dt.datetime | None, dt.date | None]:
-    return _query(
+    return query(
         db,
         f"select order_status, order_delivered_customer_date, delivery_date "
         f"from {WAREHOUSE}.fact_orders where order_id = ?",
@@ -482,7 +396,7 @@ def _fact_row(db: Path, order_id: str) -> tuple[str, dt.datetime | None, dt.date
 
 
 def _item_statuses(db: Path, order_id: str) -> set[str]:
-    rows = _query(
+    rows = query(
         db, f"select order_status from {WAREHOUSE}.fact_order_items where order_id = ?", [order_id]
     )
     assert rows
@@ -537,7 +451,7 @@ def test_update_older_than_the_lookback_waits_for_a_full_refresh(
     incremental = olist(["run-all", "--source", str(raw)], data_dir)
     assert incremental.exit_code == 0, incremental.output
     assert "orders_raw" in incremental.output  # the changed file was loaded ...
-    assert _query(
+    assert query(
         db,
         "select order_status from dev_warehouse_staging.stg_orders where order_id = ?",
         [order_id],

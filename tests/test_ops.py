@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,9 +17,8 @@ from typing import Any
 import duckdb
 import jsonschema
 import pytest
-from typer.testing import CliRunner
 
-from olist_cli.cli import app
+from helpers import ITEMS_FILE, ORDERS_FILE, duplicate_a_line, generate, olist, query, replace_field
 from olist_cli.errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,29 +28,13 @@ OLIST = str(Path(sys.executable).parent / "olist")
 
 @pytest.fixture(scope="module")
 def sample_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from olist_cli.sources.sample import generate_sample
-
-    folder = tmp_path_factory.mktemp("ops-sample") / "raw"
-    generate_sample(folder, scale=0.01, seed=3)
-    return folder
-
-
-def invoke(args: list[str], workdir: Path, **env: str) -> Any:
-    environment = {"OLIST_DATA_DIR": str(workdir / "data"), **env}
-    return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
+    return generate(tmp_path_factory.mktemp("ops-sample") / "raw", scale=0.01, seed=3)
 
 
 def broken_copy(sample_files: Path, target: Path) -> Path:
     """The sample with one bad price: the load must stop on it."""
-    import shutil
-
     shutil.copytree(sample_files, target)
-    items = target / "olist_order_items_dataset.csv"
-    lines = items.read_text(encoding="utf-8").splitlines(keepends=True)
-    fields = lines[2].split(",")
-    fields[5] = "not-a-price"
-    lines[2] = ",".join(fields)
-    items.write_text("".join(lines), encoding="utf-8")
+    replace_field(target / ITEMS_FILE, 2, 5, "not-a-price")
     return target
 
 
@@ -62,7 +46,7 @@ def results_json(workdir: Path) -> dict[str, Any]:
 
 
 def test_run_results_after_a_successful_run(tmp_path: Path, sample_files: Path) -> None:
-    result = invoke(["run-all", "--source", str(sample_files)], tmp_path)
+    result = olist(["run-all", "--source", str(sample_files)], tmp_path / "data")
     assert result.exit_code == EXIT_OK, result.output
     doc = results_json(tmp_path)
     jsonschema.validate(doc, SCHEMA)
@@ -73,16 +57,13 @@ def test_run_results_after_a_successful_run(tmp_path: Path, sample_files: Path) 
     assert len(doc["tests"]) >= 30
     assert doc["args"]["source"] == str(sample_files)
 
-    con = duckdb.connect(str(tmp_path / "data" / "olist.duckdb"), read_only=True)
-    try:
-        kinds = dict(
-            con.execute(
-                "select kind, count(*) from staging._run_results where run_id = ? group by 1",
-                [doc["run_id"]],
-            ).fetchall()
+    kinds = dict(
+        query(
+            tmp_path / "data" / "olist.duckdb",
+            "select kind, count(*) from staging._run_results where run_id = ? group by 1",
+            [doc["run_id"]],
         )
-    finally:
-        con.close()
+    )
     assert kinds == {
         "run": 1,
         "stage": 4,
@@ -94,7 +75,7 @@ def test_run_results_after_a_successful_run(tmp_path: Path, sample_files: Path) 
 
 def test_run_results_after_a_failed_run(tmp_path: Path, sample_files: Path) -> None:
     broken = broken_copy(sample_files, tmp_path / "broken")
-    result = invoke(["run-all", "--source", str(broken)], tmp_path)
+    result = olist(["run-all", "--source", str(broken)], tmp_path / "data")
     assert result.exit_code == EXIT_FAILURE
     doc = results_json(tmp_path)
     jsonschema.validate(doc, SCHEMA)
@@ -109,8 +90,10 @@ def test_run_results_after_a_failed_run(tmp_path: Path, sample_files: Path) -> N
 
 def test_run_results_path_is_a_setting(tmp_path: Path, sample_files: Path) -> None:
     target = tmp_path / "elsewhere" / "results.json"
-    result = invoke(
-        ["load", "--source", str(sample_files)], tmp_path, OLIST_RUN_RESULTS_PATH=str(target)
+    result = olist(
+        ["load", "--source", str(sample_files)],
+        tmp_path / "data",
+        OLIST_RUN_RESULTS_PATH=str(target),
     )
     assert result.exit_code == EXIT_OK, result.output
     doc = json.loads(target.read_text(encoding="utf-8"))
@@ -149,7 +132,9 @@ def test_a_failed_run_posts_an_alert(
 ) -> None:
     url, received = webhook
     broken = broken_copy(sample_files, tmp_path / "broken")
-    result = invoke(["run-all", "--source", str(broken)], tmp_path, OLIST_ALERT_WEBHOOK_URL=url)
+    result = olist(
+        ["run-all", "--source", str(broken)], tmp_path / "data", OLIST_ALERT_WEBHOOK_URL=url
+    )
     assert result.exit_code == EXIT_FAILURE
     assert len(received) == 1
     payload = received[0]
@@ -167,13 +152,13 @@ def test_a_successful_run_sends_no_alert_unless_warnings_are_asked_for(
     tmp_path: Path, sample_files: Path, webhook: tuple[str, list[dict[str, Any]]]
 ) -> None:
     url, received = webhook
-    quiet_run = invoke(
-        ["run-all", "--source", str(sample_files)], tmp_path, OLIST_ALERT_WEBHOOK_URL=url
+    quiet_run = olist(
+        ["run-all", "--source", str(sample_files)], tmp_path / "data", OLIST_ALERT_WEBHOOK_URL=url
     )
     assert quiet_run.exit_code == EXIT_OK and received == []
-    warned = invoke(
+    warned = olist(
         ["run-all", "--source", str(sample_files), "--force"],
-        tmp_path,
+        tmp_path / "data",
         OLIST_ALERT_WEBHOOK_URL=url,
         OLIST_ALERT_ON_WARN="true",
     )
@@ -187,7 +172,9 @@ def test_a_dead_webhook_never_hides_the_pipeline_error(tmp_path: Path, sample_fi
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/hook"
     broken = broken_copy(sample_files, tmp_path / "broken")
-    result = invoke(["run-all", "--source", str(broken)], tmp_path, OLIST_ALERT_WEBHOOK_URL=dead)
+    result = olist(
+        ["run-all", "--source", str(broken)], tmp_path / "data", OLIST_ALERT_WEBHOOK_URL=dead
+    )
     assert result.exit_code == EXIT_FAILURE  # the load's failure, not the webhook's
     assert "alert not sent: webhook unreachable" in result.output
     assert "olist_order_items_dataset.csv" in result.output.strip().splitlines()[-1]
@@ -238,48 +225,43 @@ def test_json_errors_are_json_on_stderr(tmp_path: Path) -> None:
 
 
 def test_status_on_an_empty_folder(tmp_path: Path) -> None:
-    result = invoke(["status"], tmp_path)
+    result = olist(["status"], tmp_path / "data")
     assert result.exit_code == EXIT_OK
     assert "nothing loaded or built yet" in result.output
     assert not (tmp_path / "data" / "olist.duckdb").exists()  # status creates nothing
-    as_json = json.loads(invoke(["status", "--json"], tmp_path).output)
+    as_json = json.loads(olist(["status", "--json"], tmp_path / "data").output)
     assert as_json == {"raw_tables": [], "last_run": None, "tables": [], "failing_tests": []}
 
 
 def test_status_on_a_built_warehouse(tmp_path: Path, sample_files: Path) -> None:
-    assert invoke(["run-all", "--source", str(sample_files)], tmp_path).exit_code == 0
-    doc = json.loads(invoke(["status", "--json"], tmp_path).output)
+    assert olist(["run-all", "--source", str(sample_files)], tmp_path / "data").exit_code == 0
+    doc = json.loads(olist(["status", "--json"], tmp_path / "data").output)
     assert [r["table"] for r in doc["raw_tables"]][:2] == ["orders_raw", "customers_raw"]
     assert len(doc["raw_tables"]) == 9 and all(len(r["md5"]) == 32 for r in doc["raw_tables"])
     assert doc["last_run"]["command"] == "run-all" and doc["last_run"]["status"] == "success"
     tables = {t["table"]: t for t in doc["tables"]}
-    con = duckdb.connect(str(tmp_path / "data" / "olist.duckdb"), read_only=True)
-    try:
-        orders, latest = con.execute(
-            "select count(*), max(order_purchase_timestamp) from staging.orders_raw"
-        ).fetchall()[0]
-    finally:
-        con.close()
+    ((orders, latest),) = query(
+        tmp_path / "data" / "olist.duckdb",
+        "select count(*), max(order_purchase_timestamp) from staging.orders_raw",
+    )
     assert tables["fact_orders"]["rows"] == orders
     assert tables["fact_orders"]["freshness"].startswith(latest.date().isoformat())
     assert doc["failing_tests"] == []
-    text = invoke(["status"], tmp_path).output
+    text = olist(["status"], tmp_path / "data").output
     assert "fact_orders" in text and "Last run" in text
 
 
 def test_status_lists_tests_that_failed_in_their_last_run(
     tmp_path: Path, sample_files: Path
 ) -> None:
-    import shutil
-
-    assert invoke(["run-all", "--source", str(sample_files)], tmp_path).exit_code == 0
+    assert olist(["run-all", "--source", str(sample_files)], tmp_path / "data").exit_code == 0
     duplicated = tmp_path / "dup"
     shutil.copytree(sample_files, duplicated)
-    orders = duplicated / "olist_orders_dataset.csv"
-    lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
-    orders.write_text("".join([*lines, lines[1]]), encoding="utf-8")  # one order twice
-    assert invoke(["run-all", "--source", str(duplicated)], tmp_path).exit_code == EXIT_FAILURE
-    doc = json.loads(invoke(["status", "--json"], tmp_path).output)
+    duplicate_a_line(duplicated, ORDERS_FILE)  # one order twice
+    assert (
+        olist(["run-all", "--source", str(duplicated)], tmp_path / "data").exit_code == EXIT_FAILURE
+    )
+    doc = json.loads(olist(["status", "--json"], tmp_path / "data").output)
     assert doc["last_run"]["status"] == "failed"
     assert "unique_stg_orders_order_id" in {t["test"] for t in doc["failing_tests"]}
 
@@ -290,21 +272,21 @@ def test_status_lists_tests_that_failed_in_their_last_run(
 def test_every_exit_code(tmp_path: Path, sample_files: Path) -> None:
     from filelock import FileLock
 
-    assert invoke(["load", "--source", str(sample_files)], tmp_path).exit_code == EXIT_OK
+    assert olist(["load", "--source", str(sample_files)], tmp_path / "data").exit_code == EXIT_OK
     broken = broken_copy(sample_files, tmp_path / "broken")
-    assert invoke(["load", "--source", str(broken)], tmp_path).exit_code == EXIT_FAILURE
-    assert invoke(["download", "--scale", "0"], tmp_path).exit_code == EXIT_USAGE
-    assert invoke(["download", "--as-of", "yesterday"], tmp_path).exit_code == EXIT_USAGE
-    assert invoke(["transform", "--no-such-option"], tmp_path).exit_code == EXIT_USAGE
-    assert invoke(["transform"], tmp_path, OLIST_THREADS="many").exit_code == EXIT_USAGE
+    assert olist(["load", "--source", str(broken)], tmp_path / "data").exit_code == EXIT_FAILURE
+    assert olist(["download", "--scale", "0"], tmp_path / "data").exit_code == EXIT_USAGE
+    assert olist(["download", "--as-of", "yesterday"], tmp_path / "data").exit_code == EXIT_USAGE
+    assert olist(["transform", "--no-such-option"], tmp_path / "data").exit_code == EXIT_USAGE
+    assert olist(["transform"], tmp_path / "data", OLIST_THREADS="many").exit_code == EXIT_USAGE
     with FileLock(tmp_path / "data" / "olist.duckdb.lock"):
-        assert invoke(["transform"], tmp_path).exit_code == EXIT_LOCKED
+        assert olist(["transform"], tmp_path / "data").exit_code == EXIT_LOCKED
 
 
 def test_settings_errors_name_every_invalid_field_at_once(tmp_path: Path) -> None:
-    result = invoke(
+    result = olist(
         ["transform"],
-        tmp_path,
+        tmp_path / "data",
         OLIST_THREADS="0",
         OLIST_LOOKBACK_DAYS="-1",
         OLIST_RAW_DATASET="raw; drop table x",
@@ -335,7 +317,9 @@ def test_a_transient_load_failure_is_retried_then_succeeds(
         return real(self, schema, table, *args, **kwargs)
 
     monkeypatch.setattr(DuckDBWarehouse, "load_csv", flaky)
-    result = invoke(["load", "--source", str(sample_files)], tmp_path, OLIST_RETRY_BACKOFF_S="0")
+    result = olist(
+        ["load", "--source", str(sample_files)], tmp_path / "data", OLIST_RETRY_BACKOFF_S="0"
+    )
     assert result.exit_code == EXIT_OK, result.output
     assert "retry 1/3 in 0.0s: warehouse busy, try again" in result.output
     assert calls.count("payments_raw") == 2
@@ -356,9 +340,9 @@ def test_a_transient_failure_that_lasts_gives_up_after_the_retries(
         raise TransientError("warehouse busy, try again")
 
     monkeypatch.setattr(DuckDBWarehouse, "load_csv", down)
-    result = invoke(
+    result = olist(
         ["load", "--source", str(sample_files)],
-        tmp_path,
+        tmp_path / "data",
         OLIST_RETRY_BACKOFF_S="0",
         OLIST_RETRIES="2",
     )
@@ -380,7 +364,7 @@ def test_a_permanent_load_failure_is_not_retried(
 
     monkeypatch.setattr(DuckDBWarehouse, "load_csv", counting)
     broken = broken_copy(sample_files, tmp_path / "broken")
-    result = invoke(["load", "--source", str(broken)], tmp_path, OLIST_RETRY_BACKOFF_S="0")
+    result = olist(["load", "--source", str(broken)], tmp_path / "data", OLIST_RETRY_BACKOFF_S="0")
     assert result.exit_code == EXIT_FAILURE
     assert "retry" not in result.output
     assert calls.count("order_items_raw") == 1
@@ -399,16 +383,10 @@ def test_an_older_run_results_table_gains_the_new_columns(
         "duration_s double, rows bigint, bytes_processed bigint, message varchar)"
     )
     con.close()
-    result = invoke(["load", "--source", str(sample_files)], tmp_path)
+    result = olist(["load", "--source", str(sample_files)], tmp_path / "data")
     assert result.exit_code == EXIT_OK, result.output
     assert "could not append" not in result.output
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        loaded = con.execute(
-            "select sum(row_count) from staging._run_results where kind = 'file'"
-        ).fetchall()[0][0]
-    finally:
-        con.close()
+    ((loaded,),) = query(db, "select sum(row_count) from staging._run_results where kind = 'file'")
     assert loaded == sum(f["rows"] for f in results_json(tmp_path)["files"]) > 0
 
 

@@ -9,141 +9,54 @@ fingerprints in `_olist_state`. Fixing the input then publishes normally.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
-from typer.testing import CliRunner, Result
 
-from olist_cli.cli import app
-from olist_cli.engine.results import ModelResult, TestResult
+from helpers import (
+    ITEMS_FILE,
+    MODELS,
+    ORDERS_FILE,
+    Builds,
+    copy_data_dir,
+    digests,
+    duplicate_a_line,
+    edited_sql,
+    olist,
+    recorded_state,
+    relations,
+    sample_snapshots,
+)
 from olist_cli.errors import EXIT_FAILURE
 
 SCALE = 0.02
 SEED = 5
 AS_OF = dt.date(2018, 5, 1)  # the previous run's data; the full data adds ~4 months
-REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
-ORDERS_FILE = "olist_orders_dataset.csv"
-ITEMS_FILE = "olist_order_items_dataset.csv"
 NOTHING_PUBLISHED = "nothing was published"
-
-
-def olist(args: list[str], data_dir: Path, **env: str) -> Result:
-    environment = {"OLIST_DATA_DIR": str(data_dir), **env}
-    return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
-
-
-@dataclass
-class Builds:
-    """The engine's own results (ModelResult/TestResult) of each build and test run."""
-
-    models: list[list[ModelResult]] = field(default_factory=list)
-    tests: list[list[TestResult]] = field(default_factory=list)
-
-    def statuses(self) -> dict[str, str]:
-        """name -> status of the last build: success, up to date, error or skipped."""
-        assert self.models, "no build seen: does the pipeline still call engine.build?"
-        return {r.name: r.status for r in self.models[-1]}
-
-
-def spy_on_builds(mp: pytest.MonkeyPatch) -> Builds:
-    """Record what `olist_cli.engine.build` and `run_tests` return, whatever is printed."""
-    import olist_cli.engine as engine
-
-    spy = Builds()
-    real_build, real_tests = engine.build, engine.run_tests
-
-    def build(*args: Any, **kwargs: Any) -> list[ModelResult]:
-        spy.models.append(real_build(*args, **kwargs))
-        return spy.models[-1]
-
-    def run_tests(*args: Any, **kwargs: Any) -> list[TestResult]:
-        spy.tests.append(real_tests(*args, **kwargs))
-        return spy.tests[-1]
-
-    mp.setattr(engine, "build", build)
-    mp.setattr(engine, "run_tests", run_tests)
-    return spy
-
-
-@pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
-    return spy_on_builds(monkeypatch)
+MODEL_SCHEMAS = "dev_warehouse_%"
 
 
 # -- what readers see ------------------------------------------------------------------------
 
 
-def _relations(con: duckdb.DuckDBPyConnection, kind: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema like 'dev_warehouse_%' and table_type = ? order by 1, 2",
-        [kind],
-    ).fetchall()
-
-
-def _digest(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
-    rows = con.execute(f'select * from "{schema}"."{name}"').fetchall()
-    return hashlib.md5("\n".join(sorted(map(repr, rows))).encode()).hexdigest()
-
-
 def published_tables(db: Path) -> dict[str, str]:
     """An order-independent digest of every table the models build (the published layer)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {f"{s}.{n}": _digest(con, s, n) for s, n in _relations(con, "BASE TABLE")}
-    finally:
-        con.close()
+    return digests(db, kind="BASE TABLE", schema_like=MODEL_SCHEMAS)
 
 
 def published_views(db: Path) -> dict[str, str]:
     """The same for what the staging views return."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {f"{s}.{n}": _digest(con, s, n) for s, n in _relations(con, "VIEW")}
-    finally:
-        con.close()
-
-
-def recorded_state(db: Path) -> list[tuple]:
-    """Every row of `_olist_state`: what the engine believes it has built and tested."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return sorted(con.execute("select * from staging._olist_state").fetchall(), key=repr)
-    finally:
-        con.close()
+    return digests(db, kind="VIEW", schema_like=MODEL_SCHEMAS)
 
 
 # -- fixtures ----------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def module_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A clean folder and environment for the module-scoped builds (as conftest does per test)."""
-    work = tmp_path_factory.mktemp("publish")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("OLIST_"):
-                mp.delenv(name)
-        mp.chdir(work)
-        yield work
-
-
-@pytest.fixture(scope="module")
 def snapshots(module_dir: Path) -> tuple[Path, Path]:
     """(the previous run's files, as of AS_OF; the full data)."""
-    from olist_cli.sources.sample import generate_sample
-
-    previous, full = module_dir / "previous", module_dir / "full"
-    generate_sample(previous, scale=SCALE, seed=SEED, as_of=AS_OF, progress=False)
-    generate_sample(full, scale=SCALE, seed=SEED, progress=False)
-    return previous, full
+    return sample_snapshots(module_dir, scale=SCALE, seed=SEED, as_of=AS_OF)
 
 
 @pytest.fixture(scope="module")
@@ -167,18 +80,7 @@ def clean_full_build(module_dir: Path, snapshots: tuple[Path, Path]) -> Path:
 @pytest.fixture
 def warehouse(good_build: Path, tmp_path: Path) -> Path:
     """A private copy of the good build's data dir."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(good_build, data_dir, ignore=shutil.ignore_patterns("*.lock"))
-    return data_dir
-
-
-def duplicate_a_line(folder: Path, file_name: str, *, containing: str | None = None) -> str:
-    """Append a copy of one data line (the first, or the first holding ``containing``)."""
-    path = folder / file_name
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    line = next(x for x in lines[1:] if containing is None or containing in x)
-    path.write_text("".join(lines) + line, encoding="utf-8")
-    return line
+    return copy_data_dir(good_build, tmp_path / "data")
 
 
 def _new_order_id(previous: Path, full: Path) -> str:
@@ -287,12 +189,8 @@ def test_a_failing_first_run_leaves_no_table(snapshots: tuple[Path, Path], tmp_p
     assert result.exit_code == EXIT_FAILURE, result.output
     assert NOTHING_PUBLISHED in result.stderr
     db = data_dir / "olist.duckdb"
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        assert _relations(con, "BASE TABLE") == []
-        assert _relations(con, "VIEW") == []
-    finally:
-        con.close()
+    assert relations(db, kind="BASE TABLE", schema_like=MODEL_SCHEMAS) == []
+    assert relations(db, kind="VIEW", schema_like=MODEL_SCHEMAS) == []
 
 
 # -- a model that fails to build ---------------------------------------------------------------
@@ -300,12 +198,7 @@ def test_a_failing_first_run_leaves_no_table(snapshots: tuple[Path, Path], tmp_p
 
 def _sql_with_a_broken_model(folder: Path, name: str, old: str) -> Path:
     """A copy of sql/ where model ``name`` selects a column that does not exist."""
-    shutil.copytree(REPO_SQL, folder)
-    model = folder / "warehouse" / f"{name}.sql"
-    text = model.read_text(encoding="utf-8")
-    assert text.count(old) == 1
-    model.write_text(text.replace(old, "no_such_column,"), encoding="utf-8")
-    return folder
+    return edited_sql(folder, name, old, "no_such_column,")
 
 
 def test_a_model_that_fails_to_build_publishes_nothing(
@@ -351,8 +244,6 @@ def test_only_the_broken_model_is_reported_as_failed(
     result = olist(["run-all", "--source", str(snapshots[1])], warehouse, OLIST_SQL_DIR=str(sql))
     assert result.exit_code == EXIT_FAILURE, result.output
     statuses = builds.statuses()
-    assert len(statuses) == len(
-        [*REPO_SQL.glob("staging/*.sql"), *REPO_SQL.glob("warehouse/*.sql")]
-    )
+    assert len(statuses) == len(MODELS)
     errors = sorted(n for n, s in statuses.items() if s == "error")
     assert errors == ["dim_date"], result.output

@@ -6,27 +6,30 @@ warehouse work" is checked from what reached DuckDB, not from what the output sa
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from olist_cli.cli import app
-from olist_cli.engine.results import ModelResult, TestResult
+from helpers import (
+    MODELS,
+    WAREHOUSE,
+    Builds,
+    copy_data_dir,
+    digests,
+    edited_sql,
+    generate,
+    olist,
+    query,
+    spy_on_builds,
+)
 from olist_cli.errors import EXIT_FAILURE
 
 SCALE = 0.02
 SEED = 3
-REPO_SQL = Path(__file__).resolve().parents[1] / "sql"
-MODELS = {p.stem for layer in ("staging", "warehouse") for p in (REPO_SQL / layer).glob("*.sql")}
 # A statement that changes something (DDL guarded by IF NOT EXISTS changes nothing).
 WRITE = re.compile(
     r"\b(create\s+(or\s+replace\s+)?(table|view|schema)(?!\s+if\s+not\s+exists)|merge|insert|"
@@ -38,68 +41,16 @@ RUN_RECORD = re.compile(r"\b_run_results\b")
 MODEL_RELATION = re.compile(r'"?dev_warehouse_(staging|warehouse)"?\s*\.\s*"?(\w+)"?')
 
 
-def olist(args: list[str], data_dir: Path, **env: str) -> Result:
-    environment = {"OLIST_DATA_DIR": str(data_dir), **env}
-    return CliRunner().invoke(app, args, env=environment, catch_exceptions=False)
-
-
-@dataclass
-class Builds:
-    """The engine's own results (ModelResult/TestResult) of each build and test run."""
-
-    models: list[list[ModelResult]] = field(default_factory=list)
-    tests: list[list[TestResult]] = field(default_factory=list)
-
-    def statuses(self) -> dict[str, str]:
-        """name -> status of the last build: success, up to date, error or skipped."""
-        assert self.models, "no build seen: does the pipeline still call engine.build?"
-        return {r.name: r.status for r in self.models[-1]}
-
-
-def spy_on_builds(mp: pytest.MonkeyPatch) -> Builds:
-    """Record what `olist_cli.engine.build` and `run_tests` return, whatever is printed."""
-    import olist_cli.engine as engine
-
-    spy = Builds()
-    real_build, real_tests = engine.build, engine.run_tests
-
-    def build(*args: Any, **kwargs: Any) -> list[ModelResult]:
-        spy.models.append(real_build(*args, **kwargs))
-        return spy.models[-1]
-
-    def run_tests(*args: Any, **kwargs: Any) -> list[TestResult]:
-        spy.tests.append(real_tests(*args, **kwargs))
-        return spy.tests[-1]
-
-    mp.setattr(engine, "build", build)
-    mp.setattr(engine, "run_tests", run_tests)
-    return spy
-
-
-@pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
-    return spy_on_builds(monkeypatch)
-
-
 def snapshot(db: Path) -> dict[str, str]:
     """An order-independent digest of every table and every view's rows, all schemas (but the
     log of runs, which every run appends to)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        relations = con.execute(
-            "select table_schema, table_name from information_schema.tables order by 1, 2"
-        ).fetchall()
-        result = {}
-        for schema, name in relations:
-            if RUN_RECORD.search(name):
-                continue
-            rows = con.execute(f'select * from "{schema}"."{name}"').fetchall()
-            result[f"{schema}.{name}"] = hashlib.md5(
-                "\n".join(sorted(map(repr, rows))).encode()
-            ).hexdigest()
-        return result
-    finally:
-        con.close()
+    return digests(db, skip=RUN_RECORD.search)
+
+
+def run_all(source: Path, data_dir: Path, sql: Path | None = None, *args: str) -> Result:
+    """`olist run-all [args] --source <source>`, on the SQL project ``sql`` when given."""
+    env = {} if sql is None else {"OLIST_SQL_DIR": str(sql)}
+    return olist(["run-all", *args, "--source", str(source)], data_dir, **env)
 
 
 @dataclass
@@ -164,23 +115,8 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
 
 
 @pytest.fixture(scope="module")
-def module_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work = tmp_path_factory.mktemp("skip")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("OLIST_"):
-                mp.delenv(name)
-        mp.chdir(work)
-        yield work
-
-
-@pytest.fixture(scope="module")
 def raw_files(module_dir: Path) -> Path:
-    from olist_cli.sources.sample import generate_sample
-
-    folder = module_dir / "raw"
-    generate_sample(folder, scale=SCALE, seed=SEED, progress=False)
-    return folder
+    return generate(module_dir / "raw", scale=SCALE, seed=SEED)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +124,7 @@ def first_build(module_dir: Path, raw_files: Path) -> Path:
     data_dir = module_dir / "built"
     with pytest.MonkeyPatch.context() as mp:
         spy = spy_on_builds(mp)
-        result = olist(["run-all", "--source", str(raw_files)], data_dir)
+        result = run_all(raw_files, data_dir)
     assert result.exit_code == 0, result.output
     assert spy.statuses() == dict.fromkeys(MODELS, "success")
     return data_dir
@@ -197,20 +133,7 @@ def first_build(module_dir: Path, raw_files: Path) -> Path:
 @pytest.fixture
 def warehouse(first_build: Path, tmp_path: Path) -> Path:
     """A private copy of the built data dir."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(first_build, data_dir, ignore=shutil.ignore_patterns("*.lock"))
-    return data_dir
-
-
-def edited_sql(folder: Path, model: str, old: str, new: str) -> Path:
-    """A copy of sql/ with one replacement in one model file (outside the working folder's
-    ./sql, which olist would pick up by itself)."""
-    shutil.copytree(REPO_SQL, folder)
-    path = next(folder.glob(f"*/{model}.sql"))
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return folder
+    return copy_data_dir(first_build, tmp_path / "data")
 
 
 # -- tests -------------------------------------------------------------------------------------
@@ -222,7 +145,7 @@ def test_unchanged_files_and_sql_do_no_warehouse_work(
     db = warehouse / "olist.duckdb"
     before = snapshot(db)
 
-    result = olist(["run-all", "--source", str(raw_files)], warehouse)
+    result = run_all(raw_files, warehouse)
     assert result.exit_code == 0, result.output
     assert builds.statuses() == dict.fromkeys(MODELS, "up to date")
     # The tests report their recorded results, none is run again.
@@ -257,7 +180,7 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
         "from {{ source('raw', 'sellers') }}\nwhere seller_id is not null",
     )
 
-    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    result = run_all(raw_files, warehouse, sql)
     assert result.exit_code == 0, result.output
     statuses = builds.statuses()
     rebuilt = {name for name, status in statuses.items() if status == "success"}
@@ -276,7 +199,7 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
 
     # Recorded: the same edited project again is a no-op.
     statements.calls.clear()
-    again = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    again = run_all(raw_files, warehouse, sql)
     assert again.exit_code == 0, again.output
     assert builds.statuses() == dict.fromkeys(MODELS, "up to date")
     assert statements.writes() == []
@@ -298,7 +221,7 @@ def test_an_edited_upstream_view_rebuilds_everything_downstream(
         "    from source\n",
         "    from source\n    where order_id is not null\n",
     )
-    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    result = run_all(raw_files, warehouse, sql)
     statuses = builds.statuses()
     downstream = {"stg_orders", "dim_customer", "dim_date", "fact_orders", "fact_order_items"}
     # Unrelated models are never rebuilt: up to date, or not built at all when the run
@@ -327,34 +250,27 @@ def test_an_edited_incremental_fact_asks_for_a_full_refresh(
         "from orders",
     )
 
-    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    result = run_all(raw_files, warehouse, sql)
     assert result.exit_code == EXIT_FAILURE, result.output
     error = result.stderr.strip().splitlines()[-1]
     assert "fact_orders" in error and "--full-refresh" in error, error
     assert builds.statuses()["fact_orders"] == "error"
     assert snapshot(db) == before  # nothing merged into the old shape, nothing published
 
-    full = olist(
-        ["run-all", "--full-refresh", "--source", str(raw_files)],
-        warehouse,
-        OLIST_SQL_DIR=str(sql),
-    )
+    full = run_all(raw_files, warehouse, sql, "--full-refresh")
     assert full.exit_code == 0, full.output
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        columns = [
-            c
-            for (c,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'dev_warehouse_warehouse' and table_name = 'fact_orders'"
-            ).fetchall()
-        ]
-    finally:
-        con.close()
+    columns = [
+        c
+        for (c,) in query(
+            db,
+            "select column_name from information_schema.columns "
+            f"where table_schema = '{WAREHOUSE}' and table_name = 'fact_orders'",
+        )
+    ]
     assert "is_canceled" in columns
 
     # The new shape is recorded: an ordinary run is a no-op again.
-    after = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    after = run_all(raw_files, warehouse, sql)
     assert after.exit_code == 0, after.output
     assert builds.statuses() == dict.fromkeys(MODELS, "up to date")
 
@@ -369,7 +285,7 @@ def test_a_comment_only_edit_of_an_incremental_fact_also_asks_for_a_full_refresh
         "from items\n",
         "from items -- the order's own items\n",
     )
-    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    result = run_all(raw_files, warehouse, sql)
     assert result.exit_code == EXIT_FAILURE, result.output
     assert "fact_order_items" in result.stderr and "--full-refresh" in result.stderr
 
@@ -391,21 +307,18 @@ def test_an_upstream_sql_change_never_leaves_an_incremental_fact_stale(
         "{{ to_date('order_estimated_delivery_date') }} as order_estimated_delivery_date_day",
         "{{ to_date('order_estimated_delivery_date') }} + 1 as order_estimated_delivery_date_day",
     )
-    result = olist(["run-all", "--source", str(raw_files)], warehouse, OLIST_SQL_DIR=str(sql))
+    result = run_all(raw_files, warehouse, sql)
     if result.exit_code == EXIT_FAILURE:
         assert "fact_orders" in result.stderr and "--full-refresh" in result.stderr
         return
     assert result.exit_code == 0, result.output
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        fresh, stale = con.execute(
-            "select count(*) filter (where f.estimated_delivery_date "
-            "= s.order_estimated_delivery_date_day), "
-            "count(*) filter (where f.estimated_delivery_date "
-            "<> s.order_estimated_delivery_date_day) "
-            "from dev_warehouse_warehouse.fact_orders as f "
-            "join dev_warehouse_staging.stg_orders as s using (order_id)"
-        ).fetchone()
-    finally:
-        con.close()
+    ((fresh, stale),) = query(
+        db,
+        "select count(*) filter (where f.estimated_delivery_date "
+        "= s.order_estimated_delivery_date_day), "
+        "count(*) filter (where f.estimated_delivery_date "
+        "<> s.order_estimated_delivery_date_day) "
+        f"from {WAREHOUSE}.fact_orders as f "
+        "join dev_warehouse_staging.stg_orders as s using (order_id)",
+    )
     assert (fresh, stale) == (fresh, 0), f"{stale} fact rows built by the old stg_orders"
