@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from olist_cli.cli import app
+from helpers import SampleWarehouse, isolated
 from olist_cli.docsite import build_site, make_server
 from olist_cli.engine import load_project
 from olist_cli.lineage import build_lineage
 from olist_cli.report import build_report
-from olist_cli.settings import load_settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,23 +61,13 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
+def outputs(
+    sample_warehouse: SampleWarehouse, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path, int]:
     """The docs site and the report of a small sample warehouse; and the graph's node count."""
     _require_browser()
-    work = tmp_path_factory.mktemp("browser")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("OLIST_"):
-                mp.delenv(name)
-        mp.chdir(work)
-        result = CliRunner().invoke(
-            app,
-            ["--quiet", "run-all", "--scale", "0.01"],
-            env={"OLIST_DATA_DIR": str(work / "data")},
-            catch_exceptions=False,
-        )
-        assert result.exit_code == 0, result.output
-        settings = load_settings(data_dir=work / "data")
+    settings = sample_warehouse.settings
+    with isolated(tmp_path_factory.mktemp("browser")) as work:
         warehouse = DuckDBWarehouse(settings.duckdb_file)
         try:
             project = load_project(settings, warehouse.dialect)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import threading
@@ -12,16 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from olist_cli.cli import app
+from helpers import SampleWarehouse
 from olist_cli.dataset import SOURCE_FILES
 from olist_cli.docsite import DocsError, build_site, make_server
 from olist_cli.engine import Project, load_project
 from olist_cli.engine.state import STATE_TABLE
 from olist_cli.lineage import build_lineage
 from olist_cli.run_results import RUN_RESULTS_TABLE
-from olist_cli.settings import Settings, load_settings
+from olist_cli.settings import load_settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
 # Any http(s) URL that is not this machine: the site must not reach out to one.
@@ -29,41 +27,27 @@ EXTERNAL_URL = re.compile(r"https?://(?!(?:localhost|127\.0\.0\.1)[:/])", re.IGN
 LINK = re.compile(r'(?:href|src)="([^"]+)"')
 
 
-def build_sample_warehouse(work: Path) -> Path:
-    """`olist run-all` on a small generated sample into work/data; returns the DuckDB file."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("OLIST_"):
-                mp.delenv(name)
-        mp.chdir(work)
-        result = CliRunner().invoke(
-            app,
-            ["--quiet", "run-all", "--scale", "0.01"],
-            env={"OLIST_DATA_DIR": str(work / "data")},
-            catch_exceptions=False,
-        )
-    assert result.exit_code == 0, result.output
-    return work / "data" / "olist.duckdb"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
-    work = tmp_path_factory.mktemp("docs-wh")
-    database = build_sample_warehouse(work)
-    return load_settings(data_dir=work / "data", duckdb_path=database), database
-
-
 @pytest.fixture(scope="module")
 def site(
-    built: tuple[Settings, Path], tmp_path_factory: pytest.TempPathFactory
+    sample_warehouse: SampleWarehouse, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, Project, DuckDBWarehouse]]:
-    settings, database = built
-    warehouse = DuckDBWarehouse(database)
+    settings = sample_warehouse.settings
+    warehouse = DuckDBWarehouse(sample_warehouse.database)
     project = load_project(settings, warehouse.dialect)
     out = tmp_path_factory.mktemp("site") / "docs"
     index = build_site(settings, warehouse, project, out)
     assert index == out / "index.html"
     yield out, project, warehouse
+    warehouse.close()
+
+
+@pytest.fixture
+def warehouse_copy(sample_warehouse: SampleWarehouse, tmp_path: Path) -> Iterator[DuckDBWarehouse]:
+    """A private copy of the sample warehouse, to change."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(sample_warehouse.database, copy)
+    warehouse = DuckDBWarehouse(copy)
+    yield warehouse
     warehouse.close()
 
 
@@ -155,47 +139,35 @@ def test_source_page_shows_columns_rows_and_readers(
 
 
 def test_tests_without_a_recorded_status_say_not_run_yet(
-    built: tuple[Settings, Path], tmp_path: Path
+    sample_warehouse: SampleWarehouse, warehouse_copy: DuckDBWarehouse, tmp_path: Path
 ) -> None:
-    settings, database = built
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(database, copy)
-    warehouse = DuckDBWarehouse(copy)
-    try:
-        # Neither the engine's state nor the run log knows any test result.
-        warehouse.execute(f"delete from {warehouse.relation('staging', STATE_TABLE)}")
-        warehouse.execute(f"delete from {warehouse.relation('staging', RUN_RESULTS_TABLE)}")
-        project = load_project(settings, warehouse.dialect)
-        build_site(settings, warehouse, project, tmp_path / "site")
-    finally:
-        warehouse.close()
+    settings, warehouse = sample_warehouse.settings, warehouse_copy
+    # Neither the engine's state nor the run log knows any test result.
+    warehouse.execute(f"delete from {warehouse.relation('staging', STATE_TABLE)}")
+    warehouse.execute(f"delete from {warehouse.relation('staging', RUN_RESULTS_TABLE)}")
+    project = load_project(settings, warehouse.dialect)
+    build_site(settings, warehouse, project, tmp_path / "site")
     assert "not run yet" in _text(tmp_path / "site" / "models" / "dim_seller.html")
 
 
 def test_a_test_that_failed_in_its_last_run_shows_as_failed(
-    built: tuple[Settings, Path], tmp_path: Path
+    sample_warehouse: SampleWarehouse, warehouse_copy: DuckDBWarehouse, tmp_path: Path
 ) -> None:
-    settings, database = built
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(database, copy)
-    warehouse = DuckDBWarehouse(copy)
-    try:
-        # A later run in which one test failed: the engine forgets it, the run log does not.
-        rows = warehouse.query(
-            f"select * from {warehouse.relation('staging', RUN_RESULTS_TABLE)} "
-            "where kind = 'test' and name = 'unique_dim_seller_seller_key'"
-        )
-        assert rows, "the fixture's run recorded the test"
-        later = list(rows[0])
-        later[0], later[4], later[5], later[8] = "f" * 32, "fail", later[5].replace(year=2099), 3
-        warehouse.execute(
-            f"insert into {warehouse.relation('staging', RUN_RESULTS_TABLE)} "
-            f"values ({', '.join('?' for _ in later)})",
-            later,
-        )
-        build_site(settings, warehouse, load_project(settings, warehouse.dialect), tmp_path / "s")
-    finally:
-        warehouse.close()
+    settings, warehouse = sample_warehouse.settings, warehouse_copy
+    # A later run in which one test failed: the engine forgets it, the run log does not.
+    rows = warehouse.query(
+        f"select * from {warehouse.relation('staging', RUN_RESULTS_TABLE)} "
+        "where kind = 'test' and name = 'unique_dim_seller_seller_key'"
+    )
+    assert rows, "the fixture's run recorded the test"
+    later = list(rows[0])
+    later[0], later[4], later[5], later[8] = "f" * 32, "fail", later[5].replace(year=2099), 3
+    warehouse.execute(
+        f"insert into {warehouse.relation('staging', RUN_RESULTS_TABLE)} "
+        f"values ({', '.join('?' for _ in later)})",
+        later,
+    )
+    build_site(settings, warehouse, load_project(settings, warehouse.dialect), tmp_path / "s")
     page = (tmp_path / "s" / "models" / "dim_seller.html").read_text(encoding="utf-8")
     rows = re.findall(r"<tr>(?:(?!</tr>).)*unique_dim_seller_seller_key.*?</tr>", page, re.S)
     assert any("st-fail" in r and "fail · 3</span>" in r for r in rows), rows
@@ -224,10 +196,10 @@ def test_data_is_escaped_and_unbuilt_models_are_documented(tmp_path: Path) -> No
 
 
 def test_stale_pages_go_and_other_files_stay(
-    site: tuple[Path, Project, DuckDBWarehouse], built: tuple[Settings, Path], tmp_path: Path
+    site: tuple[Path, Project, DuckDBWarehouse], sample_warehouse: SampleWarehouse, tmp_path: Path
 ) -> None:
     out, project, warehouse = site
-    settings, _ = built
+    settings = sample_warehouse.settings
     copy = tmp_path / "docs"
     shutil.copytree(out, copy)
     stale = copy / "models" / "dropped_model.html"

@@ -7,24 +7,18 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from typer.testing import CliRunner
 
-from olist_cli.cli import app
+from helpers import SampleWarehouse
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "olist_analysis.ipynb"
 FIGURES = 7  # one per question, as in `olist report`
 
 
-def test_notebook_runs_on_sample_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = tmp_path / "data"
-    result = CliRunner().invoke(
-        app,
-        ["--quiet", "run-all", "--scale", "0.01"],
-        env={"OLIST_DATA_DIR": str(data)},
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
+def test_notebook_runs_on_sample_data(
+    sample_warehouse: SampleWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = sample_warehouse.data_dir  # built by `olist --quiet run-all --scale 0.01`
     # The kernel inherits this process's environment: that is how it finds the warehouse.
     monkeypatch.setenv("OLIST_DATA_DIR", str(data))
     monkeypatch.setenv("OLIST_DUCKDB_PATH", str(data / "olist.duckdb"))

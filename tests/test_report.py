@@ -5,20 +5,18 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import re
 from pathlib import Path
 
 import duckdb
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from olist_cli.cli import app
+from helpers import SampleWarehouse
 from olist_cli.report import ReportError, build_report
 from olist_cli.report_charts import draw
 from olist_cli.report_queries import QUESTIONS, brl
-from olist_cli.settings import Settings, load_settings
+from olist_cli.settings import load_settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
 EXTERNAL_URL = re.compile(r"https?://(?!(?:localhost|127\.0\.0\.1)[:/])", re.IGNORECASE)
@@ -28,31 +26,11 @@ NOT_PORTABLE = ("::", "date_trunc", "strftime", "ilike", "datediff", "date_diff"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
-    work = tmp_path_factory.mktemp("report-wh")
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("OLIST_"):
-                mp.delenv(name)
-        mp.chdir(work)
-        result = CliRunner().invoke(
-            app,
-            ["--quiet", "run-all", "--scale", "0.01"],
-            env={"OLIST_DATA_DIR": str(work / "data")},
-            catch_exceptions=False,
-        )
-    assert result.exit_code == 0, result.output
-    database = work / "data" / "olist.duckdb"
-    return load_settings(data_dir=work / "data", duckdb_path=database), database
-
-
-@pytest.fixture(scope="module")
-def report(built: tuple[Settings, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
-    settings, database = built
-    warehouse = DuckDBWarehouse(database)
+def report(sample_warehouse: SampleWarehouse, tmp_path_factory: pytest.TempPathFactory) -> str:
+    warehouse = DuckDBWarehouse(sample_warehouse.database)
     try:
         out = tmp_path_factory.mktemp("report") / "nested" / "report.html"
-        assert build_report(settings, warehouse, out) == out
+        assert build_report(sample_warehouse.settings, warehouse, out) == out
     finally:
         warehouse.close()
     return out.read_text(encoding="utf-8")
@@ -89,10 +67,11 @@ def test_every_chart_has_a_reading_and_its_sql(report: str) -> None:
         assert text.lstrip().startswith("select") and '"dev_warehouse_' in text, key
 
 
-def test_readings_are_computed_from_the_data(report: str, built: tuple[Settings, Path]) -> None:
-    _, database = built
+def test_readings_are_computed_from_the_data(
+    report: str, sample_warehouse: SampleWarehouse
+) -> None:
     sections = _sections(report)
-    con = duckdb.connect(str(database), read_only=True)
+    con = duckdb.connect(str(sample_warehouse.database), read_only=True)
     try:
         month, orders = con.execute(
             "select strftime(order_purchase_date_day, '%Y-%m') as m, count(*) as n "
