@@ -7,11 +7,12 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from helpers import engine_settings, write_sql
 from olist_cli.engine import ModelResult, Project, build, load_project, render_model
 from olist_cli.engine.state import StateStore
 from olist_cli.errors import ProjectError
@@ -19,44 +20,15 @@ from olist_cli.settings import Settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
 SHOP = Path(__file__).parent / "fixtures" / "engine" / "shop"
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-
-
-def settings_for(tmp_path: Path, threads: int = 4) -> Settings:
-    return Settings(
-        _env_file=None,
-        sql_dir=tmp_path / "sql",
-        duckdb_path=tmp_path / "w.duckdb",
-        raw_dataset="raw",
-        target_schema="t",
-        threads=threads,
-    )
-
-
-@pytest.fixture
-def wh(tmp_path: Path) -> Iterator[DuckDBWarehouse]:
-    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
-    yield warehouse
-    warehouse.close()
+THREADS = 4
 
 
 @pytest.fixture
 def shop(tmp_path: Path, wh: DuckDBWarehouse) -> tuple[Settings, Project]:
     shutil.copytree(SHOP, tmp_path / "sql")
     wh.con.execute((SHOP / "raw.sql").read_text())
-    settings = settings_for(tmp_path)
+    settings = engine_settings(tmp_path, threads=THREADS)
     return settings, load_project(settings, wh.dialect)
-
-
-def write(tmp_path: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = tmp_path / "sql" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def by_name(results: list[ModelResult]) -> dict[str, ModelResult]:
@@ -156,7 +128,7 @@ def test_incremental_rerun_on_the_same_data_equals_a_full_refresh(
 def test_is_incremental_and_this_render_only_when_the_table_exists(
     tmp_path: Path, wh: DuckDBWarehouse
 ) -> None:
-    write(
+    write_sql(
         tmp_path,
         {
             "warehouse/inc.sql": (
@@ -166,7 +138,7 @@ def test_is_incremental_and_this_render_only_when_the_table_exists(
             )
         },
     )
-    settings = settings_for(tmp_path)
+    settings = engine_settings(tmp_path, threads=THREADS)
     project = load_project(settings, wh.dialect)
     assert "max(ts)" not in render_model(settings, wh, project, "inc")
     assert build(settings, wh, project)[0].status == "success"
@@ -175,14 +147,14 @@ def test_is_incremental_and_this_render_only_when_the_table_exists(
 
 
 def test_incremental_key_must_be_a_date_or_timestamp(tmp_path: Path, wh: DuckDBWarehouse) -> None:
-    write(
+    write_sql(
         tmp_path,
         {
             "warehouse/inc.sql": "{{ config(materialized='incremental', unique_key='id',"
             " incremental_key='id') }}select 1 as id"
         },
     )
-    settings = settings_for(tmp_path)
+    settings = engine_settings(tmp_path, threads=THREADS)
     project = load_project(settings, wh.dialect)
     build(settings, wh, project)
     StateStore(wh, settings.raw_dataset).forget("model", "inc")  # else it is up to date
@@ -203,8 +175,8 @@ FAILING = {
 def test_descendants_of_a_failed_model_are_skipped_and_never_built(
     tmp_path: Path, wh: DuckDBWarehouse
 ) -> None:
-    write(tmp_path, FAILING)
-    settings = settings_for(tmp_path)
+    write_sql(tmp_path, FAILING)
+    settings = engine_settings(tmp_path, threads=THREADS)
     events: list[ModelResult] = []
     results = build(settings, wh, load_project(settings, wh.dialect), on_event=events.append)
 
@@ -221,8 +193,10 @@ def test_descendants_of_a_failed_model_are_skipped_and_never_built(
 
 
 def test_a_template_error_fails_only_that_model(tmp_path: Path, wh: DuckDBWarehouse) -> None:
-    write(tmp_path, {"warehouse/ok.sql": "select 1 as id", "warehouse/x.sql": "select\n{{ nope }}"})
-    settings = settings_for(tmp_path)
+    write_sql(
+        tmp_path, {"warehouse/ok.sql": "select 1 as id", "warehouse/x.sql": "select\n{{ nope }}"}
+    )
+    settings = engine_settings(tmp_path, threads=THREADS)
     got = by_name(build(settings, wh, load_project(settings)))  # no dialect: not pre-rendered
     assert got["ok"].status == "success"
     assert got["x"].status == "error"
@@ -284,14 +258,14 @@ def test_independent_models_build_concurrently_and_correctly(tmp_path: Path, thr
         for i in range(8)
     }
     union = " union all ".join(f"select * from {{{{ ref('part_{i}') }}}}" for i in range(8))
-    write(
+    write_sql(
         tmp_path,
         {
             **parts,
             "warehouse/total.sql": f"select part, count(*) as n from ({union}) group by part",
         },
     )
-    settings = settings_for(tmp_path, threads=threads)
+    settings = engine_settings(tmp_path, threads=threads)
     spy = SpyWarehouse(tmp_path / "w.duckdb")
     try:
         results = build(settings, spy, load_project(settings, spy.dialect))

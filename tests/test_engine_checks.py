@@ -5,13 +5,10 @@ severities, singular tests, sample rows and reproducible SQL, broken tests, sele
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
+from helpers import engine_settings, write_sql
 from olist_cli.engine import TestResult, build, load_project, run_tests
-from olist_cli.settings import Settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
 SHOP = Path(__file__).parent / "fixtures" / "engine" / "shop"
@@ -81,40 +78,11 @@ EXPECTED_FAILURES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def wh(tmp_path: Path) -> Iterator[DuckDBWarehouse]:
-    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
-    yield warehouse
-    warehouse.close()
-
-
-def settings_for(tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        sql_dir=tmp_path / "sql",
-        duckdb_path=tmp_path / "w.duckdb",
-        raw_dataset="raw",
-        target_schema="t",
-    )
-
-
-def write(tmp_path: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = tmp_path / "sql" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 def build_and_test(
     tmp_path: Path, wh: DuckDBWarehouse, files: dict[str, str], select: str | None = None
 ) -> dict[str, TestResult]:
-    write(tmp_path, files)
-    settings = settings_for(tmp_path)
+    write_sql(tmp_path, files)
+    settings = engine_settings(tmp_path)
     project = load_project(settings, wh.dialect)
     assert all(r.status == "success" for r in build(settings, wh, project))
     return {r.name: r for r in run_tests(settings, wh, project, select=select)}

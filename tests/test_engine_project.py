@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import write_sql
 from olist_cli.engine import Graph, load_project
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
@@ -32,18 +33,8 @@ DAG = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Messages show paths relative to the working folder, as a person would type them.
-    monkeypatch.chdir(tmp_path)
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / "sql" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root / "sql"
+# Messages show paths relative to the working folder (tmp_path, conftest's isolated_env), as
+# a person would type them.
 
 
 def settings_for(sql_dir: Path) -> Settings:
@@ -51,7 +42,9 @@ def settings_for(sql_dir: Path) -> Settings:
 
 
 def load(tmp_path: Path, files: dict[str, str], *, render: bool = False):
-    return load_project(settings_for(write(tmp_path, files)), DuckDBDialect() if render else None)
+    return load_project(
+        settings_for(write_sql(tmp_path, files)), DuckDBDialect() if render else None
+    )
 
 
 def error_of(tmp_path: Path, files: dict[str, str], *, render: bool = False) -> str:
