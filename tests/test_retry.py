@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from olist_cli.retry import MAX_DELAY_S, backoff_delay, retrying
@@ -27,19 +29,25 @@ def transient(exc: Exception) -> bool:
     return isinstance(exc, ConnectionError)
 
 
+def attempt(flaky: Flaky, slept: list[float] | None = None, **options: Any) -> str:
+    """``retrying(flaky)``, its waits recorded in ``slept`` when given; ``options`` override
+    the defaults (what="x", retries=3, backoff_s=1.0, transient: ConnectionError)."""
+    if slept is not None:
+        options["sleep"] = slept.append
+    defaults = {"what": "x", "retries": 3, "backoff_s": 1.0, "is_transient": transient}
+    return retrying(flaky, **{**defaults, **options})
+
+
 def test_transient_failures_are_retried_until_success() -> None:
     flaky = Flaky(2, ConnectionError("reset by peer"))
     slept: list[float] = []
     seen: list[tuple[int, float, str]] = []
 
-    result = retrying(
+    result = attempt(
         flaky,
+        slept,
         what="upload",
-        retries=3,
-        backoff_s=1.0,
-        is_transient=transient,
         on_retry=lambda n, delay, exc: seen.append((n, delay, str(exc))),
-        sleep=slept.append,
         jitter=lambda: 0.0,
     )
 
@@ -50,76 +58,63 @@ def test_transient_failures_are_retried_until_success() -> None:
     assert slept == [delay for _, delay, _ in seen]
 
 
-def test_a_permanent_error_is_raised_at_once() -> None:
-    flaky = Flaky(5, PermissionError("403 access denied"))
+@pytest.mark.parametrize(
+    ("flaky", "options", "match", "calls", "sleeps", "notes"),
+    [
+        pytest.param(
+            (5, PermissionError("403 access denied")),
+            {"what": "upload"},
+            "403",
+            1,
+            0,
+            None,  # (not asserted)
+            id="a-permanent-error-is-raised-at-once",
+        ),
+        pytest.param(
+            (10, ConnectionError("down")),
+            {"what": "kaggle download", "backoff_s": 0.5},
+            "down",
+            4,  # the first attempt and three retries
+            3,
+            ["kaggle download: gave up after 3 retries"],
+            id="retries-are-bounded-and-the-last-error-says-so",
+        ),
+        pytest.param(
+            (1, ConnectionError("down")),
+            {"retries": 0},
+            None,
+            1,
+            0,
+            [],  # no note at all
+            id="zero-retries-means-one-attempt",
+        ),
+    ],
+)
+def test_errors_that_are_raised(
+    flaky: tuple[int, Exception],
+    options: dict[str, Any],
+    match: str | None,
+    calls: int,
+    sleeps: int,
+    notes: list[str] | None,
+) -> None:
+    failing = Flaky(*flaky)
     slept: list[float] = []
-
-    with pytest.raises(PermissionError, match="403"):
-        retrying(
-            flaky,
-            what="upload",
-            retries=3,
-            backoff_s=1.0,
-            is_transient=transient,
-            sleep=slept.append,
-        )
-
-    assert flaky.calls == 1
-    assert slept == []
-
-
-def test_retries_are_bounded_and_the_last_error_says_so() -> None:
-    flaky = Flaky(10, ConnectionError("down"))
-    slept: list[float] = []
-
-    with pytest.raises(ConnectionError, match="down") as info:
-        retrying(
-            flaky,
-            what="kaggle download",
-            retries=3,
-            backoff_s=0.5,
-            is_transient=transient,
-            sleep=slept.append,
-        )
-
-    assert flaky.calls == 4  # the first attempt and three retries
-    assert len(slept) == 3
-    assert info.value.__notes__ == ["kaggle download: gave up after 3 retries"]
-
-
-def test_zero_retries_means_one_attempt() -> None:
-    flaky = Flaky(1, ConnectionError("down"))
-    with pytest.raises(ConnectionError) as info:
-        retrying(flaky, what="x", retries=0, backoff_s=1.0, is_transient=transient)
-    assert flaky.calls == 1
-    assert not getattr(info.value, "__notes__", None)
+    with pytest.raises(type(failing.error), match=match) as info:
+        attempt(failing, slept, **options)
+    assert failing.calls == calls
+    assert len(slept) == sleeps
+    if notes is not None:
+        assert (getattr(info.value, "__notes__", None) or []) == notes
 
 
 def test_backoff_schedule_doubles_with_jitter_between_half_and_full() -> None:
-    flaky = Flaky(4, ConnectionError("down"))
     low: list[float] = []
-    retrying(
-        flaky,
-        what="x",
-        retries=4,
-        backoff_s=1.0,
-        is_transient=transient,
-        sleep=low.append,
-        jitter=lambda: 0.0,
-    )
+    attempt(Flaky(4, ConnectionError("down")), low, retries=4, jitter=lambda: 0.0)
     assert low == [0.5, 1.0, 2.0, 4.0]
 
-    flaky = Flaky(4, ConnectionError("down"))
     high: list[float] = []
-    retrying(
-        flaky,
-        what="x",
-        retries=4,
-        backoff_s=1.0,
-        is_transient=transient,
-        sleep=high.append,
-        jitter=lambda: 0.999,
-    )
+    attempt(Flaky(4, ConnectionError("down")), high, retries=4, jitter=lambda: 0.999)
     assert high == pytest.approx([1.0, 2.0, 4.0, 8.0], rel=1e-3)
 
 
@@ -131,15 +126,7 @@ def test_the_delay_is_capped() -> None:
 def test_real_jitter_stays_in_its_band() -> None:
     for retry in (1, 2, 3):
         for _ in range(50):
-            flaky = Flaky(retry, ConnectionError("down"))
             slept: list[float] = []
-            retrying(
-                flaky,
-                what="x",
-                retries=retry,
-                backoff_s=2.0,
-                is_transient=transient,
-                sleep=slept.append,
-            )
+            attempt(Flaky(retry, ConnectionError("down")), slept, retries=retry, backoff_s=2.0)
             nominal = 2.0 * 2 ** (retry - 1)
             assert nominal / 2 <= slept[-1] <= nominal
