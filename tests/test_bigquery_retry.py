@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -118,7 +119,11 @@ def proxy(bigquery_emulator: Emulator) -> Iterator[FaultyProxy]:  # noqa: F811
     faulty.server.server_close()
 
 
-def warehouse_at(endpoint: str, tmp_path: Path, deadline_s: float = 30.0) -> BigQueryWarehouse:
+@contextmanager
+def warehouse_at(
+    endpoint: str, tmp_path: Path, deadline_s: float = 30.0
+) -> Iterator[BigQueryWarehouse]:
+    """A BigQuery warehouse on ``endpoint``, closed when the block ends (however it ends)."""
     settings = Settings(
         warehouse="bigquery",
         bq_project="test-project",
@@ -127,7 +132,11 @@ def warehouse_at(endpoint: str, tmp_path: Path, deadline_s: float = 30.0) -> Big
         data_dir=tmp_path,
         raw_dataset="retry_raw",
     )
-    return BigQueryWarehouse(settings)
+    warehouse = BigQueryWarehouse(settings)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
 
 
 JOBS = "/projects/test-project/jobs"
@@ -138,11 +147,8 @@ def test_transient_errors_are_retried_until_the_call_succeeds(
 ) -> None:
     proxy.fail("POST", JOBS, (503, "backendError"), (403, "rateLimitExceeded"))
     proxy.fail("GET", "/queries/", (500, "internalError"))
-    warehouse = warehouse_at(proxy.url, tmp_path)
-    try:
+    with warehouse_at(proxy.url, tmp_path) as warehouse:
         assert warehouse.query("select 1 as one") == [(1,)]
-    finally:
-        warehouse.close()
     assert proxy.count("POST", JOBS) == 3  # two refused, the third went through
 
 
@@ -158,13 +164,10 @@ def test_permanent_errors_fail_at_once(
     proxy: FaultyProxy, tmp_path: Path, status: int, reason: str, hint: str
 ) -> None:
     proxy.fail("POST", JOBS, (status, reason))
-    warehouse = warehouse_at(proxy.url, tmp_path)
-    started = time.monotonic()
-    try:
+    with warehouse_at(proxy.url, tmp_path) as warehouse:
+        started = time.monotonic()
         with pytest.raises(OlistError) as caught:
             warehouse.query("select 1 as one")
-    finally:
-        warehouse.close()
     assert time.monotonic() - started < 1.0
     assert proxy.count("POST", JOBS) == 1
     message = str(caught.value)
@@ -175,24 +178,20 @@ def test_permanent_errors_fail_at_once(
 def test_an_invalid_query_fails_at_once_naming_the_statement(
     proxy: FaultyProxy, tmp_path: Path
 ) -> None:
-    warehouse = warehouse_at(proxy.url, tmp_path)
-    try:
-        with pytest.raises(OlistError, match=r"^selec 1 from nowhere: invalidQuery: Syntax error"):
-            warehouse.query("selec 1 from nowhere")
-    finally:
-        warehouse.close()
+    with (
+        warehouse_at(proxy.url, tmp_path) as warehouse,
+        pytest.raises(OlistError, match=r"^selec 1 from nowhere: invalidQuery: Syntax error"),
+    ):
+        warehouse.query("selec 1 from nowhere")
     assert proxy.count("POST", JOBS) == 1
 
 
 def test_retries_stop_at_the_deadline(proxy: FaultyProxy, tmp_path: Path) -> None:
     proxy.fail("POST", JOBS, *[(503, "backendError")] * 100)
-    warehouse = warehouse_at(proxy.url, tmp_path, deadline_s=2.0)
-    started = time.monotonic()
-    try:
+    with warehouse_at(proxy.url, tmp_path, deadline_s=2.0) as warehouse:
+        started = time.monotonic()
         with pytest.raises(OlistError) as caught:
             warehouse.query("select 1 as one")
-    finally:
-        warehouse.close()
     assert time.monotonic() - started < 8.0
     assert 2 <= proxy.count("POST", JOBS) <= 5
     assert str(caught.value).startswith(
@@ -202,13 +201,10 @@ def test_retries_stop_at_the_deadline(proxy: FaultyProxy, tmp_path: Path) -> Non
 
 
 def test_an_unreachable_endpoint_is_retried_then_reported(tmp_path: Path) -> None:
-    warehouse = warehouse_at(f"http://127.0.0.1:{free_port()}", tmp_path, deadline_s=1.5)
-    started = time.monotonic()
-    try:
+    with warehouse_at(f"http://127.0.0.1:{free_port()}", tmp_path, deadline_s=1.5) as warehouse:
+        started = time.monotonic()
         with pytest.raises(OlistError, match="still failing after retrying transient errors"):
             warehouse.query("select 1")
-    finally:
-        warehouse.close()
     assert time.monotonic() - started < 8.0
 
 
@@ -216,24 +212,20 @@ def test_a_load_whose_upload_fails_once_is_loaded_again(proxy: FaultyProxy, tmp_
     path = tmp_path / SELLERS.file_name
     path.write_text(",".join(SELLERS.column_names) + "\ns1,01001,sao paulo,SP\n", encoding="utf-8")
     proxy.fail("POST", "/upload/", (503, "backendError"))
-    warehouse = warehouse_at(proxy.url, tmp_path)
-    try:
+    with warehouse_at(proxy.url, tmp_path) as warehouse:
         assert warehouse.load_csv("retry_raw", "sellers_raw", path, SELLERS.columns) == 1
         assert warehouse.row_count("retry_raw", "sellers_raw") == 1
-    finally:
-        warehouse.close()
     assert proxy.count("POST", "/upload/") == 2
 
 
 def test_a_bad_file_is_not_retried(proxy: FaultyProxy, tmp_path: Path) -> None:
     path = tmp_path / SELLERS.file_name
     path.write_text(",".join(SELLERS.column_names) + "\ns1,01001\n", encoding="utf-8")
-    warehouse = warehouse_at(proxy.url, tmp_path)
-    try:
-        with pytest.raises(LoadError, match=rf"^{SELLERS.file_name}, line 2: 2 fields, expected 4"):
-            warehouse.load_csv("retry_raw", "sellers_short", path, SELLERS.columns)
-    finally:
-        warehouse.close()
+    with (
+        warehouse_at(proxy.url, tmp_path) as warehouse,
+        pytest.raises(LoadError, match=rf"^{SELLERS.file_name}, line 2: 2 fields, expected 4"),
+    ):
+        warehouse.load_csv("retry_raw", "sellers_short", path, SELLERS.columns)
     assert proxy.count("POST", "/upload/") == 1
 
 
@@ -241,9 +233,8 @@ def test_a_transaction_commits_or_rolls_back_its_statements(
     bigquery_emulator: Emulator,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    warehouse = warehouse_at(bigquery_emulator.endpoint, tmp_path)
-    table = warehouse.relation("retry_raw", "ledger")
-    try:
+    with warehouse_at(bigquery_emulator.endpoint, tmp_path) as warehouse:
+        table = warehouse.relation("retry_raw", "ledger")
         warehouse.ensure_schema("retry_raw")
         warehouse.execute(f"create or replace table {table} (n INT64, note STRING)")
         with warehouse.transaction():
@@ -253,5 +244,3 @@ def test_a_transaction_commits_or_rolls_back_its_statements(
             warehouse.execute(f"insert into {table} values (?, ?)", [3, "rolled back"])
             raise RuntimeError("something went wrong before the commit")
         assert sorted(warehouse.query(f"select n, note from {table}")) == [(1, "kept"), (2, None)]
-    finally:
-        warehouse.close()

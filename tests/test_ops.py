@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -301,45 +302,52 @@ def test_settings_errors_name_every_invalid_field_at_once(tmp_path: Path) -> Non
 # -- retries -----------------------------------------------------------------------------
 
 
-def test_a_transient_load_failure_is_retried_then_succeeds(
-    tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass
+class Loads:
+    """The raw tables `DuckDBWarehouse.load_csv` was asked to load, in order; each call first
+    raises a TransientError when ``fails(table)`` says so."""
+
+    calls: list[str] = field(default_factory=list)
+    fails: Callable[[str], bool] = lambda table: False
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> Loads:
     from olist_cli.errors import TransientError
     from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
+    spy = Loads()
     real = DuckDBWarehouse.load_csv
-    calls: list[str] = []
 
-    def flaky(self: DuckDBWarehouse, schema: str, table: str, *args: Any, **kwargs: Any) -> int:
-        calls.append(table)
-        if table == "payments_raw" and calls.count(table) == 1:
+    def load_csv(self: DuckDBWarehouse, schema: str, table: str, *args: Any, **kwargs: Any) -> int:
+        spy.calls.append(table)
+        if spy.fails(table):
             raise TransientError("warehouse busy, try again")
         return real(self, schema, table, *args, **kwargs)
 
-    monkeypatch.setattr(DuckDBWarehouse, "load_csv", flaky)
+    monkeypatch.setattr(DuckDBWarehouse, "load_csv", load_csv)
+    return spy
+
+
+def test_a_transient_load_failure_is_retried_then_succeeds(
+    tmp_path: Path, sample_files: Path, loads: Loads
+) -> None:
+    loads.fails = lambda table: table == "payments_raw" and loads.calls.count(table) == 1
     result = olist(
         ["load", "--source", str(sample_files)], tmp_path / "data", OLIST_RETRY_BACKOFF_S="0"
     )
     assert result.exit_code == EXIT_OK, result.output
     assert "retry 1/3 in 0.0s: warehouse busy, try again" in result.output
-    assert calls.count("payments_raw") == 2
-    assert calls.count("orders_raw") == 1  # loaded before the failure: skipped by MD5 on retry
+    assert loads.calls.count("payments_raw") == 2
+    # Loaded before the failure: skipped by MD5 on retry.
+    assert loads.calls.count("orders_raw") == 1
     assert results_json(tmp_path)["status"] == "success"
 
 
 def test_a_transient_failure_that_lasts_gives_up_after_the_retries(
-    tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sample_files: Path, loads: Loads
 ) -> None:
-    from olist_cli.errors import TransientError
-    from olist_cli.warehouse.duckdb import DuckDBWarehouse
-
-    calls: list[str] = []
-
-    def down(self: DuckDBWarehouse, schema: str, table: str, *args: Any, **kwargs: Any) -> int:
-        calls.append(table)
-        raise TransientError("warehouse busy, try again")
-
-    monkeypatch.setattr(DuckDBWarehouse, "load_csv", down)
+    loads.fails = lambda table: True
     result = olist(
         ["load", "--source", str(sample_files)],
         tmp_path / "data",
@@ -347,27 +355,17 @@ def test_a_transient_failure_that_lasts_gives_up_after_the_retries(
         OLIST_RETRIES="2",
     )
     assert result.exit_code == EXIT_FAILURE
-    assert calls == ["orders_raw"] * 3  # the first try and two retries
+    assert loads.calls == ["orders_raw"] * 3  # the first try and two retries
 
 
 def test_a_permanent_load_failure_is_not_retried(
-    tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sample_files: Path, loads: Loads
 ) -> None:
-    from olist_cli.warehouse.duckdb import DuckDBWarehouse
-
-    real = DuckDBWarehouse.load_csv
-    calls: list[str] = []
-
-    def counting(self: DuckDBWarehouse, schema: str, table: str, *args: Any, **kwargs: Any) -> int:
-        calls.append(table)
-        return real(self, schema, table, *args, **kwargs)
-
-    monkeypatch.setattr(DuckDBWarehouse, "load_csv", counting)
     broken = broken_copy(sample_files, tmp_path / "broken")
     result = olist(["load", "--source", str(broken)], tmp_path / "data", OLIST_RETRY_BACKOFF_S="0")
     assert result.exit_code == EXIT_FAILURE
     assert "retry" not in result.output
-    assert calls.count("order_items_raw") == 1
+    assert loads.calls.count("order_items_raw") == 1
 
 
 def test_an_older_run_results_table_gains_the_new_columns(
