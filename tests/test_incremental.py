@@ -14,6 +14,8 @@ import datetime as dt
 import hashlib
 import io
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,11 +145,21 @@ def walk(module_dir: Path) -> Walk:
     created: list[str] = []
     real_merge = DuckDBWarehouse.merge
     real_create = DuckDBWarehouse.create_table_as
+    real_staged = DuckDBWarehouse.staged_rows
+    staged: dict[str, str] = {}  # SELECT of a scratch table -> the SELECT that filled it
 
     def spy_merge(self: DuckDBWarehouse, schema: str, name: str, select_sql: str, **kw: Any) -> int:
         rows = real_merge(self, schema, name, select_sql, **kw)
-        merges.append((name, rows, select_sql, kw.get("target_filter")))
+        # The MERGE reads the new rows from a scratch table: record the SELECT behind it.
+        source = staged.get(select_sql, select_sql)
+        merges.append((name, rows, source, kw.get("target_filter")))
         return rows
+
+    @contextmanager
+    def spy_staged(self: DuckDBWarehouse, select_sql: str) -> Iterator[str]:
+        with real_staged(self, select_sql) as rows_sql:
+            staged[rows_sql] = select_sql
+            yield rows_sql
 
     def spy_create(self: DuckDBWarehouse, schema: str, name: str, *a: Any, **kw: Any) -> int:
         created.append(name)
@@ -157,6 +169,7 @@ def walk(module_dir: Path) -> Walk:
     snapshots = work / "snapshots"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(DuckDBWarehouse, "merge", spy_merge)
+        mp.setattr(DuckDBWarehouse, "staged_rows", spy_staged)
         mp.setattr(DuckDBWarehouse, "create_table_as", spy_create)
         engine_results = spy_on_builds(mp)
         for as_of in _walk_dates():

@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from olist_cli.engine.graph import Graph
@@ -143,14 +144,19 @@ def _merge(settings: Settings, warehouse: Warehouse, model: Model, sql: str) -> 
         since = f"{key} >= {cutoff}"
     else:
         raise TypeError(f"incremental_key {key} must be a date or timestamp, got {watermark!r}")
-    target_filter, partitions = None, 0
-    if cfg.partition_by:
-        target_filter, partitions = _partition_filter(warehouse, cfg.partition_by, source_sql)
-        if target_filter is None:
-            return 0, f"nothing new ({since})"
-    rows = warehouse.merge(
-        schema, model.name, source_sql, unique_key=cfg.unique_key, target_filter=target_filter
-    )
+    # The new rows are computed once, into a scratch table where the engine has one:
+    # the partition query and the MERGE then read them instead of computing the model
+    # twice more (on DuckDB a MERGE over the model's SELECT is also planned far worse).
+    staging = getattr(warehouse, "staged_rows", None)
+    with staging(source_sql) if staging else nullcontext(source_sql) as rows_sql:
+        target_filter, partitions = None, 0
+        if cfg.partition_by:
+            target_filter, partitions = _partition_filter(warehouse, cfg.partition_by, rows_sql)
+            if target_filter is None:
+                return 0, f"nothing new ({since})"
+        rows = warehouse.merge(
+            schema, model.name, rows_sql, unique_key=cfg.unique_key, target_filter=target_filter
+        )
     where = f" in {partitions} partition(s)" if partitions else ""
     return rows, f"merged {rows} rows{where} ({since})"
 

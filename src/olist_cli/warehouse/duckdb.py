@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -213,6 +214,19 @@ class DuckDBWarehouse:
             f"CREATE OR REPLACE TABLE {relation} AS\nSELECT * FROM (\n{select_sql}\n){order_sql}"
         )
         return self.row_count(schema, name)
+
+    @contextmanager
+    def staged_rows(self, select_sql: str) -> Iterator[str]:
+        """The SELECT's rows in a temporary table, as a SELECT of it; dropped afterwards."""
+        name = f"olist_staged_{uuid.uuid4().hex[:12]}"
+        self.con.execute(f"CREATE TEMP TABLE {name} AS\n{select_sql}")
+        try:
+            yield f"select * from {name}"
+        finally:
+            # After a failed statement the transaction refuses even this; the temporary
+            # table then goes with the connection, and the first error is the one to see.
+            with suppress(duckdb.Error):
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def merge(
         self,
