@@ -43,8 +43,18 @@ def _table(strings: Sequence[bytes]) -> np.ndarray:
 _DAY_TABLE = _table(
     [(TABLE_FIRST_DAY + dt.timedelta(days=i)).isoformat().encode() for i in range(_N_DAYS)]
 )
-_TIME_TABLE = _table([b"%02d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60) for s in range(86400)])
 _TWO_DIGITS = _table([b"%02d" % i for i in range(100)])
+
+
+def _time_table() -> np.ndarray:
+    """``HH:MM:SS`` of every second of the day, from _TWO_DIGITS (no loop over 86,400)."""
+    second = np.arange(86400)
+    colon = np.full((86400, 1), ord(":"), np.uint8)
+    hh, mm, ss = (_TWO_DIGITS[x] for x in (second // 3600, second // 60 % 60, second % 60))
+    return np.hstack([hh, colon, mm, colon, ss])
+
+
+_TIME_TABLE = _time_table()
 
 
 def quote_text(value: str | None) -> bytes:
