@@ -97,6 +97,34 @@ def test_readings_are_computed_from_the_data(
     assert f"Payments by {payment} carried" in sections["payment_mix"]
 
 
+def test_the_headline_figures_are_the_warehouse_s(
+    report: str, sample_warehouse: SampleWarehouse
+) -> None:
+    con = duckdb.connect(str(sample_warehouse.database), read_only=True)
+    try:
+        figures = con.execute(
+            "select (select count(*) from dev_warehouse_warehouse.fact_orders), "
+            "(select count(*) from dev_warehouse_warehouse.dim_customer), "
+            "(select count(*) from dev_warehouse_warehouse.dim_seller), "
+            "(select sum(total_order_value) from dev_warehouse_warehouse.fact_orders)"
+        ).fetchone()
+    finally:
+        con.close()
+    orders, customers, sellers, paid = figures
+    kpis = dict(
+        (label, html.unescape(value))
+        for value, label in re.findall(
+            r'<div class="kpi"><b>([^<]+)</b><span>([^<]+)</span>', report
+        )
+    )
+    assert kpis == {
+        "orders": f"{orders:,}",
+        "customers": f"{customers:,}",
+        "sellers": f"{sellers:,}",
+        "paid by customers": brl(float(paid)),
+    }
+
+
 def test_the_sql_is_portable_and_the_file_self_contained(report: str) -> None:
     for question in QUESTIONS:
         sql = question.sql(lambda name: f"`project.dataset.{name}`").lower()

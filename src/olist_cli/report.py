@@ -33,11 +33,11 @@ class Chart:
     png: bytes
 
 
-def _relations(settings: Settings, warehouse: Warehouse) -> dict[str, tuple[str, str]]:
+def _relations(settings: Settings) -> dict[str, tuple[str, str]]:
     """(schema, name) of every model, from the project's layers: no schema is hard-coded."""
-    from olist_cli.engine.project import parse_project
+    from olist_cli.engine import load_project
 
-    project = parse_project(settings.sql_path)
+    project = load_project(settings)
     return {
         name: (settings.layer_schema(model.layer), name) for name, model in project.models.items()
     }
@@ -47,7 +47,7 @@ def collect_charts(settings: Settings, warehouse: Warehouse) -> tuple[list[Chart
     """Every question answered and drawn, and the headline figures."""
     from olist_cli.report_charts import draw
 
-    relations = _relations(settings, warehouse)
+    relations = _relations(settings)
     needed = sorted({m for q in QUESTIONS for m in q.models})
     missing = [m for m in needed if m not in relations or not warehouse.table_exists(*relations[m])]
     if missing:
@@ -69,20 +69,23 @@ def collect_charts(settings: Settings, warehouse: Warehouse) -> tuple[list[Chart
             raise ReportError(f"report chart '{question.key}': {first}") from None
         answer = question.answer(columns, rows)
         charts.append(Chart(question, sql, answer, draw(question.chart, answer.plot, "no data")))
-    return charts, _headline(warehouse, rel)
+    return charts, _headline(warehouse, relations, rel)
 
 
-def _headline(warehouse: Warehouse, rel: Any) -> dict[str, Any]:
+def _headline(
+    warehouse: Warehouse, relations: dict[str, tuple[str, str]], rel: Any
+) -> dict[str, Any]:
     (orders, first, last, paid), *_ = warehouse.query(
         "select count(*), min(order_purchase_date_day), max(order_purchase_date_day), "
         f"sum(total_order_value) from {rel('fact_orders')}"
     )
-    (customers,), *_ = warehouse.query(f"select count(*) from {rel('dim_customer')}")
-    (sellers,), *_ = warehouse.query(f"select count(*) from {rel('dim_seller')}")
+    # The adapter's count: table metadata on BigQuery, no query.
+    customers = warehouse.row_count(*relations["dim_customer"])
+    sellers = warehouse.row_count(*relations["dim_seller"])
     return {
         "orders": f"{int(orders):,}",
-        "customers": f"{int(customers):,}",
-        "sellers": f"{int(sellers):,}",
+        "customers": f"{customers:,}",
+        "sellers": f"{sellers:,}",
         "paid": brl(num(paid)),
         "period": f"{first} to {last}" if first else "no orders yet",
     }
