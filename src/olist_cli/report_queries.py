@@ -72,6 +72,28 @@ def _ordered(rows: Rows, order: Sequence[str]) -> Rows:
     return sorted(rows, key=lambda r: (rank.get(r[0], len(order)), str(r[0])))
 
 
+def _shares(
+    data: list[tuple[str, int, int, float]],
+    count_total: int,
+    value_total: float,
+    labels: tuple[str, str],
+) -> tuple[Rows, dict[str, Any]]:
+    """(label, count, other count, value) rows as table rows with the count's and the
+    value's shares appended, and the paired-bar plot of those two shares."""
+    table: Rows = [
+        (k, n, o, round(v, 2), round(pct(n, count_total), 1), round(pct(v, value_total), 1))
+        for k, n, o, v in data
+    ]
+    plot = {
+        "labels": [d[0] for d in data],
+        "first": [pct(d[1], count_total) for d in data],
+        "second": [pct(d[3], value_total) for d in data],
+        "first_label": labels[0],
+        "second_label": labels[1],
+    }
+    return table, plot
+
+
 # -- 1. monthly orders and revenue -----------------------------------------------------
 
 
@@ -239,17 +261,7 @@ def _segments(columns: list[str], rows: Rows) -> Answer:
             f"{avg[best[0]] / avg[big[0]]:.1f}× a {big[0]} customer"
         )
     reading += "."
-    table = [
-        (s, n, o, round(v, 2), round(pct(n, customers), 1), round(pct(v, spent), 1))
-        for s, n, o, v in data
-    ]
-    plot = {
-        "labels": [d[0] for d in data],
-        "first": [pct(d[1], customers) for d in data],
-        "second": [pct(d[3], spent) for d in data],
-        "first_label": "share of customers",
-        "second_label": "share of spending",
-    }
+    table, plot = _shares(data, customers, spent, ("share of customers", "share of spending"))
     cols = ["segment", "customers", "orders", "spent", "customers %", "spending %"]
     return Answer(reading, cols, table, plot)
 
@@ -361,17 +373,7 @@ def _sellers(columns: list[str], rows: Rows) -> Answer:
             f"{pct(last[3], revenue):.1f}%"
         )
     reading += "."
-    table = [
-        (t, n, i, round(v, 2), round(pct(n, sellers), 1), round(pct(v, revenue), 1))
-        for t, n, i, v in data
-    ]
-    plot = {
-        "labels": [d[0] for d in data],
-        "first": [pct(d[1], sellers) for d in data],
-        "second": [pct(d[3], revenue) for d in data],
-        "first_label": "share of sellers",
-        "second_label": "share of item revenue",
-    }
+    table, plot = _shares(data, sellers, revenue, ("share of sellers", "share of item revenue"))
     cols = ["tier", "sellers", "items sold", "revenue", "sellers %", "revenue %"]
     return Answer(reading, cols, table, plot)
 
