@@ -77,8 +77,9 @@ def load_raw(
     _ensure_metadata_table(warehouse, schema)
 
     hashes = Md5Cache(settings.data_dir / ".olist-md5-cache.json")
+    last_loads = latest_loads(warehouse, schema)
     plans = [
-        _plan(warehouse, schema, source, source_dir, force, hashes)
+        _plan(warehouse, schema, source, source_dir, force, hashes, last_loads)
         for source in _present(source_dir)
     ]
     hashes.save()
@@ -108,16 +109,17 @@ def _plan(
     source_dir: Path,
     force: bool,
     hashes: Md5Cache,
+    last_loads: dict[str, LastLoad],
 ) -> _Plan:
     path = source_dir / source.file_name
     md5 = file_md5(path) if force else hashes.md5(path)
     size = path.stat().st_size
-    previous = _last_success(warehouse, schema, source.raw_table)
+    previous = last_loads.get(source.raw_table)
     table_ok = [name for name, _ in warehouse.columns(schema, source.raw_table)] == (
         source.column_names
     )
-    if previous is not None and previous[0] == md5 and table_ok and not force:
-        return _Plan(source, path, md5, size, True, f"unchanged (md5 {md5})", previous[1])
+    if previous is not None and previous.md5 == md5 and table_ok and not force:
+        return _Plan(source, path, md5, size, True, f"unchanged (md5 {md5})", previous.rows)
     if previous is None:
         reason = "first load"
     elif force:
@@ -125,7 +127,7 @@ def _plan(
     elif not table_ok:
         reason = "table missing or changed"
     else:
-        reason = f"changed (md5 was {previous[0]})"
+        reason = f"changed (md5 was {previous.md5})"
     check_header(path, source)
     return _Plan(source, path, md5, size, False, reason, 0)
 
@@ -250,14 +252,37 @@ def _ensure_metadata_table(warehouse: Warehouse, schema: str) -> None:
     )
 
 
-def _last_success(warehouse: Warehouse, schema: str, table: str) -> tuple[str, int] | None:
-    """(md5, rows) of the table's latest successful load: the file its contents came from."""
+@dataclass(frozen=True)
+class LastLoad:
+    """The latest successful load of a raw table: the file its contents came from."""
+
+    table: str
+    file_name: str
+    md5: str
+    rows: int
+    finished_at: dt.datetime
+
+
+def latest_loads(warehouse: Warehouse, schema: str) -> dict[str, LastLoad]:
+    """Each raw table's latest successful load, from `_load_metadata`, in one query.
+
+    The one reading of that table: the loader (skip by MD5), the engine (model fingerprints)
+    and `olist status` all ask it the same question.
+    """
+    if not warehouse.table_exists(schema, LOAD_METADATA_TABLE):
+        return {}
     rows = warehouse.query(
-        f"SELECT file_md5, row_count FROM {warehouse.relation(schema, LOAD_METADATA_TABLE)} "
-        "WHERE table_name = ? AND status = ? ORDER BY finished_at DESC, started_at DESC LIMIT 1",
-        [table, _SUCCESS],
+        "select table_name, file_name, file_md5, row_count, finished_at from ("
+        "select table_name, file_name, file_md5, row_count, finished_at, row_number() over "
+        "(partition by table_name order by finished_at desc, started_at desc) as recency "
+        f"from {warehouse.relation(schema, LOAD_METADATA_TABLE)} where status = ?) as latest "
+        "where recency = 1",
+        [_SUCCESS],
     )
-    return (str(rows[0][0]), int(rows[0][1])) if rows else None
+    return {
+        table: LastLoad(table, file_name, md5, int(count), finished)
+        for table, file_name, md5, count, finished in rows
+    }
 
 
 def _utc_now() -> dt.datetime:

@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES
+from olist_cli.dataset import SOURCE_FILES
+from olist_cli.load import latest_loads
 from olist_cli.run_results import RUN_RESULTS_TABLE
 
 if TYPE_CHECKING:
@@ -46,26 +47,17 @@ def _jsonable(value: Any) -> Any:
 def collect_status(settings: Settings, warehouse: Warehouse) -> Status:
     status = Status()
     raw = settings.raw_dataset
-    if warehouse.table_exists(raw, LOAD_METADATA_TABLE):
-        rows = warehouse.query(
-            "select table_name, file_name, file_md5, row_count, finished_at from ("
-            "select *, row_number() over (partition by table_name order by finished_at desc) "
-            f"as recency from {warehouse.relation(raw, LOAD_METADATA_TABLE)} "
-            "where status = 'success') as latest where recency = 1"
-        )
-        loaded = {r[0]: r for r in rows}
-        for source in SOURCE_FILES:
-            if source.raw_table in loaded:
-                _, file_name, md5, count, when = loaded[source.raw_table]
-                status.raw_tables.append(
-                    {
-                        "table": source.raw_table,
-                        "file": file_name,
-                        "md5": md5,
-                        "rows": count,
-                        "loaded_at": when,
-                    }
-                )
+    loaded = latest_loads(warehouse, raw)
+    status.raw_tables = [
+        {
+            "table": load.table,
+            "file": load.file_name,
+            "md5": load.md5,
+            "rows": load.rows,
+            "loaded_at": load.finished_at,
+        }
+        for load in (loaded[s.raw_table] for s in SOURCE_FILES if s.raw_table in loaded)
+    ]
     if warehouse.table_exists(raw, RUN_RESULTS_TABLE):
         results = warehouse.relation(raw, RUN_RESULTS_TABLE)
         last = warehouse.query(

@@ -20,8 +20,8 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from olist_cli.dataset import LOAD_METADATA_TABLE
 from olist_cli.engine.project import Model
+from olist_cli.load import latest_loads
 from olist_cli.warehouse.base import Warehouse
 
 STATE_TABLE = "_olist_state"
@@ -156,13 +156,7 @@ class StateStore:
 
     def source_md5s(self) -> dict[str, str]:
         """The MD5 of the file last loaded into each raw table."""
-        if not self.warehouse.table_exists(self.schema, LOAD_METADATA_TABLE):
-            return {}
-        rows = self.warehouse.query(
-            "select table_name, file_md5 from ("
-            "select table_name, file_md5, row_number() over "
-            "(partition by table_name order by finished_at desc) as recency "
-            f"from {self.warehouse.relation(self.schema, LOAD_METADATA_TABLE)} "
-            "where status = 'success') as latest where recency = 1"
-        )
-        return {table: md5 for table, md5 in rows}
+
+        return {
+            table: load.md5 for table, load in latest_loads(self.warehouse, self.schema).items()
+        }
