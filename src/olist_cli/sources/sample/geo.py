@@ -89,9 +89,11 @@ def zip_cells(prefix: np.ndarray) -> cells.Cells:
 
 # Pre-formatted cells of every city and state name, indexed like CITIES and STATES.
 CITY_CELLS = cells.text_pool([c.name for c in CITIES])
-CITY_ACCENTED_CELLS = cells.text_pool([accented(c.name) for c in CITIES])
 _HAS_ACCENTS = np.array([accented(c.name) != c.name for c in CITIES])
 STATE_CELLS = cells.text_pool([s.code for s in STATES])
+# Geolocation's city cells: row ``city`` as customers spell it, ``len(CITIES) + city``
+# with accents.
+_GEO_CITY_CELLS = cells.text_pool([c.name for c in CITIES] + [accented(c.name) for c in CITIES])
 
 
 @dataclass(frozen=True)
@@ -131,24 +133,13 @@ def make_geolocation(universe: ZipUniverse, rng: np.random.Generator) -> Geoloca
 def geolocation_bytes(geo: Geolocation, universe: ZipUniverse, start: int, stop: int) -> bytes:
     """Rows ``start:stop`` of the geolocation file."""
     z = geo.zip_index[start:stop]
-    city = universe.city[z]
-    city_cells = np.where(
-        geo.accented[start:stop, None],
-        _pad(CITY_ACCENTED_CELLS, CITY_CELLS)[city],
-        _pad(CITY_CELLS, CITY_ACCENTED_CELLS)[city],
-    )
+    city = universe.city[z] + len(CITIES) * geo.accented[start:stop]
     return cells.join_rows(
         [
             zip_cells(universe.prefix[z]),
             cells.decimals(geo.lat[start:stop], 14),
             cells.decimals(geo.lng[start:stop], 14),
-            city_cells,
+            _GEO_CITY_CELLS[city],
             STATE_CELLS[universe.state[z]],
         ]
     )
-
-
-def _pad(pool: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``pool`` widened with NULs to the width of ``like`` (for np.where)."""
-    width = max(pool.shape[1], like.shape[1])
-    return np.pad(pool, ((0, 0), (0, width - pool.shape[1])))
