@@ -94,7 +94,7 @@ def make_items(
     empty = np.flatnonzero(orders.fate == UNAVAILABLE)
     canceled = np.flatnonzero(orders.fate == CANCELED)
     more = max(0, quirks["no_items"] - len(empty))
-    empty = np.concatenate([empty, rng.choice(canceled, min(more, len(canceled)), replace=False)])
+    empty = np.concatenate([empty, pick(canceled, more, rng)])
     count[empty] = 0
 
     order = np.repeat(np.arange(n), count)
@@ -115,7 +115,7 @@ def make_items(
     log_freight = np.log(FREIGHT_MEDIAN) + 0.2 * np.log(weight / 700.0)
     freight = np.exp(log_freight + rng.normal(0, 0.55, len(order)))
     freight_cents = np.maximum(1, np.round(freight * 100)).astype(np.int64)
-    freight_cents[rng.choice(len(order), min(quirks["freight_zero"], len(order)), False)] = 0
+    freight_cents[pick(np.arange(len(order)), quirks["freight_zero"], rng)] = 0
 
     deadline = orders.purchase + 6 * DAY + rng.integers(0, 30 * HOUR, n)
     shipping_limit = deadline[order]
