@@ -195,6 +195,31 @@ def test_data_is_escaped_and_unbuilt_models_are_documented(tmp_path: Path) -> No
     assert "not built yet" in page
 
 
+def test_a_model_without_a_config_description_is_described_by_its_comment_header(
+    tmp_path: Path,
+) -> None:
+    sql = tmp_path / "sql"
+    (sql / "staging").mkdir(parents=True)
+    (sql / "staging" / "stg_dashes.sql").write_text(
+        "-- One row per thing,\n--   from the dashes.\nselect 1 as a -- not this\n",
+        encoding="utf-8",
+    )
+    (sql / "staging" / "stg_jinja.sql").write_text(
+        "{# One row per other thing,\n   from the Jinja comment. #}\nselect 2 as b\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(sql_dir=sql, data_dir=tmp_path / "data")
+    warehouse = DuckDBWarehouse(":memory:")
+    try:
+        build_site(settings, warehouse, load_project(settings), tmp_path / "site")
+    finally:
+        warehouse.close()
+    dashes = _text(tmp_path / "site" / "models" / "stg_dashes.html")
+    assert "One row per thing, from the dashes." in dashes
+    jinja = _text(tmp_path / "site" / "models" / "stg_jinja.html")
+    assert "One row per other thing, from the Jinja comment." in jinja
+
+
 def test_stale_pages_go_and_other_files_stay(
     site: tuple[Path, Project, DuckDBWarehouse], sample_warehouse: SampleWarehouse, tmp_path: Path
 ) -> None:
