@@ -37,7 +37,7 @@ from olist_cli.dataset import (
 )
 from olist_cli.errors import UsageError
 from olist_cli.sources import SAMPLE_MANIFEST
-from olist_cli.sources.sample import DATA_END_DAY, generate_sample
+from olist_cli.sources.sample import DATA_END_DAY, cells, generate_sample
 from olist_cli.sources.sample.calendar import day_start
 from olist_cli.sources.sample.orders import NEVER, STATUSES
 from olist_cli.sources.sample.places import CITIES, accented
@@ -798,6 +798,41 @@ def test_bad_scale(tmp_path: Path, scale: float) -> None:
     with pytest.raises(UsageError, match="--scale"):
         generate_sample(tmp_path, scale=scale)
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63])
+def test_bad_seed(tmp_path: Path, seed: int) -> None:
+    with pytest.raises(UsageError, match="--seed"):
+        generate_sample(tmp_path, scale=0.001, seed=seed)
+    assert not any(tmp_path.iterdir())
+
+
+def test_as_of_may_be_a_datetime(tmp_path: Path) -> None:
+    """A datetime stands for its whole day (its time of day is ignored)."""
+    generate_sample(tmp_path / "d", scale=0.001, as_of=dt.date(2017, 6, 30), progress=False)
+    moment = dt.datetime(2017, 6, 30, 0, 0, 1)
+    generate_sample(tmp_path / "t", scale=0.001, as_of=moment, progress=False)
+    assert md5s(tmp_path / "d") == md5s(tmp_path / "t")
+
+
+def test_geolocation_does_not_depend_on_how_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate_sample(tmp_path / "whole", scale=0.001, progress=False)
+    rows = len(read(tmp_path / "whole" / GEOLOCATION.file_name))
+    monkeypatch.setattr("olist_cli.sources.sample.GEO_ROWS_PER_WRITE", 1_000)
+    generate_sample(tmp_path / "sliced", scale=0.001, progress=False)
+    assert rows > 3_000  # so the second run wrote it in four slices
+    assert md5s(tmp_path / "whole") == md5s(tmp_path / "sliced")
+
+
+def test_timestamps_match_datetime_formatting() -> None:
+    rng = np.random.default_rng(0)
+    first, last = day_start(cells.TABLE_FIRST_DAY), day_start(cells.TABLE_LAST_DAY) + 86_399
+    seconds = np.concatenate([[first, last], rng.integers(first, last + 1, 2_000)])
+    stamps = cells.join_rows([cells.timestamps(seconds)]).decode().splitlines()
+    epoch = dt.datetime(1970, 1, 1)
+    assert stamps == [f'"{epoch + dt.timedelta(seconds=int(s)):{TS}}"' for s in seconds]
 
 
 @pytest.mark.parametrize(
