@@ -17,7 +17,7 @@ from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
 from olist_cli.engine.project import DataTest, Model, Project
 from olist_cli.engine.render import Renderer, display_path, make_env, parse, raw_table
 from olist_cli.engine.state import StateStore
-from olist_cli.lineage import model_group
+from olist_cli.lineage import model_group, model_id, source_id
 from olist_cli.run_results import RUN_RESULTS_TABLE
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
@@ -209,7 +209,7 @@ def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteD
     children: dict[str, list[str]] = {name: [] for name in project.models}
     for model in project.models.values():
         for ref in model.refs:
-            children.setdefault(ref, []).append(f"model:{model.name}")
+            children.setdefault(ref, []).append(model_id(model.name))
 
     models = {}
     for model in project.models.values():
@@ -238,7 +238,7 @@ def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteD
             tests=own,
             sql=renderer.render_model(model, incremental=False),
             sql_incremental=renderer.render_model(model, incremental=True) if incremental else None,
-            parents=[f"source:{s}" for s in model.sources] + [f"model:{r}" for r in model.refs],
+            parents=[*map(source_id, model.sources), *map(model_id, model.refs)],
             children=children[model.name],
         )
 

@@ -25,6 +25,8 @@ from olist_cli.docsite.sqlhtml import highlight
 from olist_cli.engine.project import Project
 from olist_cli.lineage import (
     GROUP_ORDER,
+    SOURCE_GROUP,
+    Edge,
     Lineage,
     build_lineage,
     group_title,
@@ -75,14 +77,15 @@ def _graph(lineage: Lineage, data: SiteData, root: str, current: str | None = No
     return Markup(svg)  # noqa: S704 - render_svg escapes every value it inserts
 
 
-def _neighbourhood(project: Project, name: str) -> str:
+def _neighbourhood(keys: list[Edge], name: str) -> str:
     """A selector for a model's page graph: its ancestors and descendants, and the tables
     its keys point at or that point at it (a fact's dimensions, a dimension's facts)."""
+    node = model_id(name)
     keyed = {
         n.partition(":")[2]
-        for e in key_edges(project, set(project.models))
+        for e in keys
+        if node in (e.parent, e.child)
         for n in (e.parent, e.child)
-        if name in (e.parent.partition(":")[2], e.child.partition(":")[2])
     }
     return " ".join([f"+{name}+", *sorted(keyed - {name})])
 
@@ -105,7 +108,7 @@ def build_site(settings: Settings, warehouse: Warehouse, project: Project, out_d
     groups = [
         (group, [data.models[n.name] for n in nodes])
         for group, nodes in full.groups()
-        if group != "sources"
+        if group != SOURCE_GROUP
     ]
     common = {
         "data": data,
@@ -126,8 +129,9 @@ def build_site(settings: Settings, warehouse: Warehouse, project: Project, out_d
         group_order=GROUP_ORDER,
     )
     model_page = env.get_template("model.html")
+    keys = key_edges(project, set(project.models))
     for name, doc in data.models.items():
-        lineage = build_lineage(project, _neighbourhood(project, name))
+        lineage = build_lineage(project, _neighbourhood(keys, name))
         pages[Path("models", f"{name}.html")] = model_page.render(
             **common,
             root="../",
