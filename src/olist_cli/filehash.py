@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+from olist_cli.atomic import read_json, write_text_atomic
+
 
 def file_md5(path: Path) -> str:
     """MD5 of the file's bytes, streamed."""
@@ -34,10 +36,9 @@ class Md5Cache:
         self.cache_file = cache_file
         self._entries: dict[str, dict[str, object]] = {}
         self._dirty = False
-        with contextlib.suppress(OSError, ValueError):
-            loaded = json.loads(cache_file.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self._entries = loaded
+        loaded = read_json(cache_file)
+        if isinstance(loaded, dict):
+            self._entries = loaded
 
     def md5(self, path: Path) -> str:
         key = str(path.resolve())
@@ -55,8 +56,5 @@ class Md5Cache:
         if not self._dirty:
             return
         with contextlib.suppress(OSError):
-            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._entries, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.cache_file)
+            write_text_atomic(self.cache_file, json.dumps(self._entries, sort_keys=True))
             self._dirty = False

@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from olist_cli import __version__
+from olist_cli.atomic import write_text_atomic
 
 if TYPE_CHECKING:
     from olist_cli.warehouse.base import Warehouse
@@ -104,10 +104,7 @@ class RunRecord:
 
 def write_json(record: RunRecord, path: Path) -> None:
     """Write the results atomically: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(record.to_json(), indent=2, default=str) + "\n")
 
 
 _TABLE_COLUMNS = (

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from olist_cli.atomic import read_json, write_text_atomic
 from olist_cli.dataset import SOURCE_FILES
 from olist_cli.errors import UsageError
 from olist_cli.settings import Settings
@@ -69,12 +68,14 @@ def _sample(raw_dir: Path, *, scale: float, seed: int, as_of: dt.date | None) ->
     }
     manifest = raw_dir / SAMPLE_MANIFEST
     what = f"scale {scale:g}, seed {seed}" + (f", as of {as_of}" if as_of else "")
-    if _read_manifest(manifest) == {**wanted, "files": _identities(raw_dir)}:
+    if read_json(manifest) == {**wanted, "files": _identities(raw_dir)}:
         return Fetched(raw_dir, f"sample ({what}) already in {raw_dir}, unchanged")
     from olist_cli.sources.sample import generate_sample  # numpy: only when generating
 
     generate_sample(raw_dir, scale=scale, seed=seed, as_of=as_of)
-    _write_manifest(manifest, {**wanted, "files": _identities(raw_dir)})
+    write_text_atomic(
+        manifest, json.dumps({**wanted, "files": _identities(raw_dir)}, sort_keys=True)
+    )
     return Fetched(raw_dir, f"sample ({what}) generated in {raw_dir}")
 
 
@@ -98,15 +99,3 @@ def _identities(folder: Path) -> dict[str, list[int]] | None:
             return None
         found[source.file_name] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
     return found
-
-
-def _read_manifest(path: Path) -> object:
-    with contextlib.suppress(OSError, ValueError):
-        return json.loads(path.read_text(encoding="utf-8"))
-    return None
-
-
-def _write_manifest(path: Path, content: dict[str, object]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(content, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
