@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -101,22 +101,18 @@ def run_command(
     try:
         settings = load_settings()
         record.warehouse = settings.warehouse
-        with warehouse_lock(settings):
-            run = Run(settings, reporter, record)
-            if needs_warehouse:
-                with open_warehouse(settings) as run.warehouse:
-                    try:
-                        body(run)
-                    except OlistError as exc:
-                        error = exc
-                    _finish(record, error)
-                    _append_results(run)
-            else:
-                try:
-                    body(run)
-                except OlistError as exc:
-                    error = exc
-                _finish(record, error)
+        with (
+            warehouse_lock(settings),
+            open_warehouse(settings) if needs_warehouse else nullcontext() as warehouse,
+        ):
+            run = Run(settings, reporter, record, warehouse)
+            try:
+                body(run)
+            except OlistError as exc:
+                error = exc
+            _finish(record, error)
+            if warehouse is not None:  # recorded while the lock is still held
+                _append_results(run)
     except OlistError as exc:  # settings, lock, or opening the warehouse
         error = exc
         _finish(record, error)
