@@ -259,6 +259,7 @@ class LastLoad:
     table: str
     file_name: str
     md5: str
+    bytes: int
     rows: int
     finished_at: dt.datetime
 
@@ -272,16 +273,17 @@ def latest_loads(warehouse: Warehouse, schema: str) -> dict[str, LastLoad]:
     if not warehouse.table_exists(schema, LOAD_METADATA_TABLE):
         return {}
     rows = warehouse.query(
-        "select table_name, file_name, file_md5, row_count, finished_at from ("
-        "select table_name, file_name, file_md5, row_count, finished_at, row_number() over "
+        "select table_name, file_name, file_md5, file_bytes, row_count, finished_at from ("
+        "select table_name, file_name, file_md5, file_bytes, row_count, finished_at, "
+        "row_number() over "
         "(partition by table_name order by finished_at desc, started_at desc) as recency "
         f"from {warehouse.relation(schema, LOAD_METADATA_TABLE)} where status = ?) as latest "
         "where recency = 1",
         [_SUCCESS],
     )
     return {
-        table: LastLoad(table, file_name, md5, int(count), finished)
-        for table, file_name, md5, count, finished in rows
+        table: LastLoad(table, file_name, md5, int(size), int(count), finished)
+        for table, file_name, md5, size, count, finished in rows
     }
 
 

@@ -180,3 +180,28 @@ def append_to_table(record: RunRecord, warehouse: Warehouse, schema: str) -> Non
                 f"insert into {relation} ({names}) values {', '.join(row_marks for _ in chunk)}",
                 [value for row in chunk for value in row],
             )
+
+
+@dataclass(frozen=True)
+class LastTestResult:
+    status: str
+    failures: int | None
+    message: str
+    run_at: dt.datetime
+
+
+def latest_test_results(warehouse: Warehouse, schema: str) -> dict[str, LastTestResult]:
+    """Each data test's result in the latest run that ran it, from `_run_results`.
+
+    The engine's state keeps only passing results (to skip re-running them); the run log
+    also remembers failures, which `olist status` and the docs site show.
+    """
+    if not warehouse.table_exists(schema, RUN_RESULTS_TABLE):
+        return {}
+    rows = warehouse.query(
+        "select name, status, row_count, message, started_at from (select name, status, "
+        "row_count, message, started_at, row_number() over (partition by name order by "
+        f"started_at desc) as recency from {warehouse.relation(schema, RUN_RESULTS_TABLE)} "
+        "where kind = 'test') as latest where recency = 1"
+    )
+    return {name: LastTestResult(*rest) for name, *rest in rows}

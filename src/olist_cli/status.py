@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from olist_cli.dataset import SOURCE_FILES
 from olist_cli.load import latest_loads
-from olist_cli.run_results import RUN_RESULTS_TABLE
+from olist_cli.run_results import RUN_RESULTS_TABLE, latest_test_results
 
 if TYPE_CHECKING:
     from olist_cli.settings import Settings
@@ -67,16 +67,11 @@ def collect_status(settings: Settings, warehouse: Warehouse) -> Status:
         if last:
             keys = ("run_id", "command", "status", "started_at", "finished_at", "duration_s")
             status.last_run = dict(zip((*keys, "error"), last[0], strict=True))
-        failing = warehouse.query(
-            "select name, status, message, started_at from ("
-            "select name, status, message, started_at, row_number() over "
-            "(partition by name order by started_at desc) as recency "
-            f"from {results} where kind = 'test') as latest "
-            "where recency = 1 and status in ('fail', 'error') order by name"
-        )
-        status.failing_tests = [
-            {"test": n, "status": s, "message": m, "run_at": t} for n, s, m, t in failing
-        ]
+    status.failing_tests = [
+        {"test": name, "status": r.status, "message": r.message, "run_at": r.run_at}
+        for name, r in sorted(latest_test_results(warehouse, raw).items())
+        if r.status in ("fail", "error")
+    ]
     for layer in ("staging", "warehouse"):
         schema = settings.layer_schema(layer)
         for name in sorted(warehouse.list_tables(schema)):

@@ -13,12 +13,13 @@ from typing import Any
 
 from jinja2 import nodes
 
-from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
+from olist_cli.dataset import SOURCE_FILES, SourceFile
 from olist_cli.engine.project import DataTest, Model, Project
 from olist_cli.engine.render import Renderer, display_path, make_env, parse, raw_table
 from olist_cli.engine.state import StateStore
 from olist_cli.lineage import model_group, model_id, source_id
-from olist_cli.run_results import RUN_RESULTS_TABLE
+from olist_cli.load import latest_loads
+from olist_cli.run_results import latest_test_results
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
 
@@ -114,23 +115,6 @@ def _project_path(project: Project, path: Path) -> str:
         return display_path(path)
 
 
-def _last_results(warehouse: Warehouse, schema: str) -> dict[str, tuple[str, int | None]]:
-    """Each test's status and failing rows in its latest run, from `_run_results`.
-
-    The engine's state keeps only passing results (to skip re-running them); the run log
-    also remembers failures, which are what a reader of the docs most needs to see.
-    """
-    if not warehouse.table_exists(schema, RUN_RESULTS_TABLE):
-        return {}
-    rows = warehouse.query(
-        "select name, status, row_count from (select name, status, row_count, row_number() over "
-        "(partition by name order by started_at desc) as recency from "
-        f"{warehouse.relation(schema, RUN_RESULTS_TABLE)} where kind = 'test') as latest "
-        "where recency = 1"
-    )
-    return {name: (status, failures) for name, status, failures in rows}
-
-
 def _test_docs(
     renderer: Renderer,
     state: StateStore,
@@ -188,21 +172,13 @@ def _sources_read(project: Project, test: DataTest) -> set[str]:
     return found
 
 
-def _last_loads(warehouse: Warehouse, schema: str) -> dict[str, dict[str, Any]]:
-    if not warehouse.table_exists(schema, LOAD_METADATA_TABLE):
-        return {}
-    names, rows = warehouse.query_columns(
-        "select table_name, file_name, file_md5, file_bytes, row_count, finished_at "
-        f"from {warehouse.relation(schema, LOAD_METADATA_TABLE)} "
-        "where status = 'success' order by finished_at"
-    )
-    return {row[0]: dict(zip(names, row, strict=True)) for row in rows}  # the latest wins
-
-
 def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteData:
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
     state = StateStore(warehouse, settings.raw_dataset)
-    last = _last_results(warehouse, settings.raw_dataset)
+    last = {
+        name: (r.status, r.failures)
+        for name, r in latest_test_results(warehouse, settings.raw_dataset).items()
+    }
     tests = _test_docs(renderer, state, project.tests, last)
     test_of = dict(zip((t.name for t in project.tests), tests, strict=True))
 
@@ -251,7 +227,7 @@ def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteD
         for source in _sources_read(project, test):
             tests_of.setdefault(source, []).append(test_of[test.name])
 
-    loads = _last_loads(warehouse, settings.raw_dataset)
+    loads = latest_loads(warehouse, settings.raw_dataset)
     sources = {}
     for file in SOURCE_FILES:
         schema = settings.raw_dataset
