@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from olist_cli.retry import MAX_DELAY_S, backoff_delay, retrying
+import requests
+
+from olist_cli.retry import MAX_DELAY_S, backoff_delay, is_network_error, retrying
 
 
 class Flaky:
@@ -130,3 +132,20 @@ def test_real_jitter_stays_in_its_band() -> None:
             attempt(Flaky(retry, ConnectionError("down")), slept, retries=retry, backoff_s=2.0)
             nominal = 2.0 * 2 ** (retry - 1)
             assert nominal / 2 <= slept[-1] <= nominal
+
+
+@pytest.mark.parametrize(
+    ("error", "network"),
+    [
+        (ConnectionResetError("reset"), True),
+        (TimeoutError("slow"), True),
+        (requests.exceptions.ConnectionError("refused"), True),
+        (requests.exceptions.ReadTimeout("slow"), True),
+        (requests.exceptions.ChunkedEncodingError("cut short"), True),
+        (requests.exceptions.SSLError("bad certificate"), False),
+        (requests.exceptions.InvalidURL("no"), False),
+        (ValueError("bad"), False),
+    ],
+)
+def test_network_errors_are_recognised_by_type_or_name(error: Exception, network: bool) -> None:
+    assert is_network_error(error) is network

@@ -17,6 +17,28 @@ T = TypeVar("T")
 
 MAX_DELAY_S = 60.0  # a delay past a minute helps no one running a CLI
 
+# HTTP statuses worth another try: timeout, rate limit, server errors.
+TRANSIENT_HTTP = frozenset({408, 429, 500, 502, 503, 504})
+# requests' and urllib3's errors for a broken, slow or cut-short connection, by name (so
+# that neither library is imported here); not InvalidURL, MissingSchema or SSLError.
+_NETWORK_ERRORS = frozenset(
+    {
+        "ConnectionError",
+        "Timeout",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "ReadTimeoutError",
+        "ChunkedEncodingError",
+        "ContentDecodingError",
+        "ProtocolError",
+    }
+)
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """A broken or slow connection: Python's own, or requests' and urllib3's."""
+    return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__name__ in _NETWORK_ERRORS
+
 
 def backoff_delay(retry: int, backoff_s: float, jitter: float) -> float:
     """Delay before retry number ``retry`` (1-based), ``jitter`` in [0, 1).

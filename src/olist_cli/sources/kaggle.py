@@ -40,7 +40,7 @@ from typing import Any, Literal, TextIO
 
 from olist_cli.dataset import SOURCE_FILES
 from olist_cli.errors import OlistError, SourceError, UsageError
-from olist_cli.retry import retrying
+from olist_cli.retry import TRANSIENT_HTTP, is_network_error, retrying
 from olist_cli.settings import Settings
 
 # The seam for tests and mirrors: the base URL the client sends its requests to (requests
@@ -54,7 +54,6 @@ HOW_TO_AUTHENTICATE = (
     "~/.kaggle/kaggle.json (or $KAGGLE_CONFIG_DIR/kaggle.json) and chmod 600 it"
 )
 _DATASET = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[0-9]+)?$")
-_TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}
 _PROGRESS_POLL_S = 0.25
 _MB = 1_000_000  # decimal megabytes, as rich's DownloadColumn shows them
 
@@ -310,21 +309,10 @@ def _is_transient(exc: Exception) -> bool:
     """Worth another try: HTTP 408/429/5xx, a broken or slow connection, a short body."""
     status = _status(exc)
     if status is not None:
-        return status in _TRANSIENT_HTTP
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return True
+        return status in TRANSIENT_HTTP
     if isinstance(exc, ValueError) and "does not match expected size" in str(exc):
         return True  # the client's check of a truncated body
-    return type(exc).__name__ in {
-        "ConnectionError",
-        "Timeout",
-        "ConnectTimeout",
-        "ReadTimeout",
-        "ChunkedEncodingError",
-        "ContentDecodingError",
-        "ProtocolError",
-        "ReadTimeoutError",
-    }
+    return is_network_error(exc)
 
 
 def _describe(exc: Exception) -> str:
