@@ -23,7 +23,6 @@ with one line saying what to fix.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import gzip
 import json
@@ -37,10 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from olist_cli.atomic import read_json, write_text_atomic
 from olist_cli.dataset import SOURCE_FILES
 from olist_cli.errors import OlistError, SourceError, UsageError
 from olist_cli.filehash import Md5Cache
-from olist_cli.retry import retrying
+from olist_cli.retry import TRANSIENT_HTTP, is_network_error, retrying
 from olist_cli.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ MANIFEST = "_manifest.json"
 _CHUNK = 1024 * 1024
 # Bucket names: 3-222 characters of lowercase letters, digits, '-', '_' and '.'.
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
-_TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}
 _ROLE = "Storage Object Admin (roles/storage.objectAdmin)"
 
 
@@ -125,7 +124,7 @@ def _to_folder(
     """Gzip each changed file into ``folder``; the manifest there says what is archived."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
-    manifest = _read_json(manifest_path)
+    manifest = read_json(manifest_path)
     entries: dict[str, Any] = manifest.get("files", {}) if isinstance(manifest, dict) else {}
     results = []
     for path in paths:
@@ -146,7 +145,7 @@ def _to_folder(
                 "archived_at": _now(),
             }
             # Recorded after each file: a run stopped half-way resumes where it stopped.
-            _write_json(manifest_path, {"load_date": folder.name, "files": entries})
+            write_text_atomic(manifest_path, _manifest_json(folder.name, entries))
             status, message = "archived", f"gzip {size:,} → {target.stat().st_size:,} bytes"
         results.append(
             _emit(
@@ -165,6 +164,10 @@ def _to_folder(
     return results
 
 
+def _manifest_json(load_date: str, entries: dict[str, Any]) -> str:
+    return json.dumps({"load_date": load_date, "files": entries}, indent=2, sort_keys=True) + "\n"
+
+
 def _gzip_atomically(source: Path, target: Path) -> None:
     """Write ``target`` as a gzip of ``source`` via a temp file and a rename: never partial."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -180,18 +183,6 @@ def _gzip_atomically(source: Path, target: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def _read_json(path: Path) -> object:
-    with contextlib.suppress(OSError, ValueError):
-        return json.loads(path.read_text(encoding="utf-8"))
-    return None
-
-
-def _write_json(path: Path, content: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # -- Cloud Storage -----------------------------------------------------------------------
@@ -277,13 +268,11 @@ def _to_bucket(
         results.append(_emit(on_event, result))
     manifest_name = f"{folder}/{MANIFEST}"
     if manifest_name not in existing or any(r.status == "archived" for r in results):
-        body = json.dumps(
-            {"load_date": day.isoformat(), "files": entries}, indent=2, sort_keys=True
-        )
+        body = _manifest_json(day.isoformat(), entries)
         call(
             f"write {MANIFEST}",
             lambda: bucket.blob(manifest_name).upload_from_string(
-                body + "\n", content_type="application/json", checksum="md5", retry=None
+                body, content_type="application/json", checksum="md5", retry=None
             ),
         )
     return results
@@ -343,22 +332,11 @@ def _b64(md5_hex: str) -> str:
 
 def _is_transient(exc: Exception) -> bool:
     """Worth another try: rate limits, server errors, broken connections, corrupt bodies."""
-    if isinstance(exc, (_Md5Mismatch, ConnectionError, TimeoutError)):
+    if isinstance(exc, _Md5Mismatch) or is_network_error(exc):
         return True
     code = getattr(exc, "code", None)  # google.api_core.exceptions.GoogleAPICallError
     if isinstance(code, int):
-        return code in _TRANSIENT_HTTP
-    module = type(exc).__module__
-    if module.startswith("requests") or module.startswith("urllib3"):
-        # ConnectionError, Timeout, ChunkedEncodingError...; not InvalidURL or MissingSchema.
-        return type(exc).__name__ in {
-            "ConnectionError",
-            "Timeout",
-            "ConnectTimeout",
-            "ReadTimeout",
-            "ChunkedEncodingError",
-            "ProtocolError",
-        }
+        return code in TRANSIENT_HTTP
     # google.auth's TransportError (token refresh failed on the network), and a body
     # that failed its checksum on the way (google.cloud.storage's DataCorruption).
     return type(exc).__name__ in {"TransportError", "DataCorruption"}
