@@ -468,7 +468,10 @@ class BigQueryWarehouse:
                 self._api(
                     f"drop dataset {dataset}",
                     lambda d=dataset: self.client.delete_dataset(
-                        f"{self.project}.{d}", delete_contents=True, not_found_ok=True
+                        f"{self.project}.{d}",
+                        delete_contents=True,
+                        not_found_ok=True,
+                        retry=self._retry,
                     ),
                 )
 
@@ -513,7 +516,9 @@ class BigQueryWarehouse:
         started: list[tuple[str, str, str, Any]] = []
         for schema, name in relations:
             source, target = self._ref(schema + AUDIT_SUFFIX, name), self._ref(schema, name)
-            audit_table = self._api(f"get {source}", lambda s=source: self.client.get_table(s))
+            audit_table = self._api(
+                f"get {source}", lambda s=source: self.client.get_table(s, retry=self._retry)
+            )
             self._ensure_dataset(schema)
             self._prepare_copy(audit_table, schema, name)
             started.append(
@@ -658,11 +663,20 @@ class BigQueryWarehouse:
 
     # -- materializations ----------------------------------------------------------------
 
-    def _target(self, schema: str, name: str) -> str:
-        """The dataset a create writes to, made ready for it."""
+    def _target(
+        self,
+        schema: str,
+        name: str,
+        kind: str,
+        partition_by: str | None = None,
+        cluster_by: Sequence[str] = (),
+    ) -> str:
+        """The dataset a create writes to, made ready for a ``kind`` (see ``_make_room``)."""
         dataset = self._dataset_of(schema)
         if dataset != schema:
             self._fresh_audit_dataset(dataset)
+        if dataset == schema or self._written(schema, name):
+            self._make_room(dataset, name, kind, partition_by, cluster_by)
         return dataset
 
     def _created(self, schema: str, name: str, view_sql: str | None = None) -> None:
@@ -676,9 +690,7 @@ class BigQueryWarehouse:
                 audit.views[(schema, name)] = view_sql
 
     def create_view(self, schema: str, name: str, select_sql: str) -> None:
-        dataset = self._target(schema, name)
-        if dataset == schema or self._written(schema, name):
-            self._make_room(dataset, name, "VIEW")
+        dataset = self._target(schema, name, "VIEW")
         self._run(
             f"CREATE OR REPLACE VIEW {self._token(dataset, name)} AS\n{self._for_read(select_sql)}",
             what=f"create view {dataset}.{name}",
@@ -695,9 +707,7 @@ class BigQueryWarehouse:
         cluster_by: Sequence[str] = (),
     ) -> int:
         # Partition columns must be DATEs (the models partition by *_day columns).
-        dataset = self._target(schema, name)
-        if dataset == schema or self._written(schema, name):
-            self._make_room(dataset, name, "TABLE", partition_by, cluster_by)
+        dataset = self._target(schema, name, "TABLE", partition_by, cluster_by)
         layout = f"\nPARTITION BY {quote_ident(partition_by)}" if partition_by else ""
         if cluster_by:
             layout += f"\nCLUSTER BY {', '.join(quote_ident(c) for c in cluster_by)}"
@@ -833,7 +843,7 @@ class BigQueryWarehouse:
             self._created(schema, table)
         finally:
             with suppress(Exception):  # the scratch table: litter at worst, never an error
-                self.client.delete_table(scratch, not_found_ok=True)
+                self.client.delete_table(scratch, not_found_ok=True, retry=self._retry)
         if before_commit is not None:
             before_commit(rows)
         return rows
