@@ -312,6 +312,13 @@ def test_dry_run_estimates_without_creating_anything(
     assert [e.bytes_processed is not None for e in estimates] == [True] * MODELS, estimates
     assert published(client, built) == before
 
+    # The same through the CLI: `olist transform --dry-run` prints the estimate per model.
+    result = olist(["transform", "--dry-run"], **built.env)
+    assert result.exit_code == 0, result.output
+    assert "Dry run (nothing was built)" in result.output
+    assert "fact_orders" in result.output and "plus the touched partitions" in result.output
+    assert published(client, built) == before
+
 
 # -- failures ----------------------------------------------------------------------------
 

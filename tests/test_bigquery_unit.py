@@ -250,6 +250,20 @@ def test_a_project_id_that_could_break_sql_is_refused() -> None:
         make_client(settings)
 
 
+def test_a_dry_run_on_duckdb_says_it_needs_bigquery(tmp_path: Path) -> None:
+    from olist_cli.engine import load_project
+    from olist_cli.engine.dryrun import dry_run_models
+    from olist_cli.warehouse import connect
+
+    settings = Settings(data_dir=tmp_path)
+    warehouse = connect(settings)
+    try:
+        with pytest.raises(UsageError, match="--dry-run needs a warehouse that estimates"):
+            dry_run_models(settings, warehouse, load_project(settings, warehouse.dialect))
+    finally:
+        warehouse.close()
+
+
 def test_help_and_duckdb_runs_import_no_google_module(tmp_path: Path) -> None:
     code = (
         "import sys\n"
