@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 import requests
 
 from olist_cli.retry import MAX_DELAY_S, backoff_delay, is_network_error, retrying

@@ -42,11 +42,11 @@ def render_model(
     model = project.models[name]
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
     return renderer.render_model(
-        model, incremental=_is_incremental(settings, warehouse, model, full_refresh)
+        model, incremental=is_incremental(settings, warehouse, model, full_refresh)
     )
 
 
-def _is_incremental(
+def is_incremental(
     settings: Settings, warehouse: Warehouse, model: Model, full_refresh: bool
 ) -> bool:
     return (
@@ -282,7 +282,7 @@ def _materialize(
     cfg, schema = model.config, settings.layer_schema(model.layer)
     rows: int | None = None
     try:
-        incremental = _is_incremental(settings, warehouse, model, full_refresh)
+        incremental = is_incremental(settings, warehouse, model, full_refresh)
         sql = renderer.render_model(model, incremental=incremental)
         if (
             not full_refresh

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from olist_cli.engine.build import _is_incremental, first_line
+from olist_cli.engine.build import first_line, is_incremental
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import Project
 from olist_cli.engine.render import Renderer
@@ -49,7 +49,7 @@ def dry_run_models(
     for name in graph.order(graph.select(select)):
         model = project.models[name]
         try:
-            incremental = _is_incremental(settings, warehouse, model, full_refresh=False)
+            incremental = is_incremental(settings, warehouse, model, full_refresh=False)
             sql = renderer.render_model(model, incremental=incremental)
             scanned = int(dry_run(sql))
         except OlistError as exc:
