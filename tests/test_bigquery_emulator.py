@@ -196,6 +196,9 @@ def test_the_next_snapshot_is_merged_into_the_facts(built: Built) -> None:
         assert models[fact]["status"] == "success"
         assert models[fact]["message"].startswith("merged "), models[fact]["message"]
         assert " partition(s) (order_updated_at >= cast('20" in models[fact]["message"]
+    # The dimension that grows with orders is merged too, for the people with a new order.
+    assert models["dim_customer"]["message"].startswith("merged "), models["dim_customer"]
+    assert "(last_updated_at >= cast('20" in models["dim_customer"]["message"]
     # Bytes processed and billed reach the run results (0 on the emulator; None on DuckDB).
     assert all(isinstance(m["bytes_processed"], int) for m in models.values())
     assert all(isinstance(m["bytes_billed"], int) for m in models.values())

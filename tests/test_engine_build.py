@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,6 +145,59 @@ def test_is_incremental_and_this_render_only_when_the_table_exists(
     assert build(settings, wh, project)[0].status == "success"
     assert 'from "t_warehouse"."inc")' in render_model(settings, wh, project, "inc")
     assert "max(ts)" not in render_model(settings, wh, project, "inc", full_refresh=True)
+
+
+def test_incremental_cutoff_is_the_watermark_minus_the_lookback_as_a_constant(
+    tmp_path: Path, wh: DuckDBWarehouse
+) -> None:
+    """A model narrows its own work with incremental_cutoff(): the same constant the MERGE
+    filters on, computed before rendering, so no subquery reads the target. An empty table
+    took the full SELECT; outside an incremental build the name is an error."""
+    write_sql(
+        tmp_path,
+        {
+            "warehouse/inc.sql": (
+                "{{ config(materialized='incremental', unique_key='id', incremental_key='ts',"
+                " lookback_days=2) }}\n"
+                "select id, ts from raw.events\n"
+                "{% if is_incremental() %}where ts >= {{ incremental_cutoff() }}{% endif %}"
+            ),
+        },
+    )
+    wh.execute("create schema raw")
+    wh.execute("create table raw.events as select 1 as id, timestamp '2018-01-10 12:00' as ts")
+    settings = engine_settings(tmp_path, threads=1)
+    project = load_project(settings, wh.dialect)
+    staged: list[str] = []
+    real_staged = DuckDBWarehouse.staged_rows
+
+    def spy(self: DuckDBWarehouse, select_sql: str) -> Any:
+        staged.append(select_sql)
+        return real_staged(self, select_sql)
+
+    first = by_name(build(settings, wh, project, select="inc"))["inc"]
+    assert first.message == "table created, 1 rows"
+    wh.execute(
+        "insert into raw.events values (2, timestamp '2018-01-09 00:00'), "  # inside 2 days
+        "(3, timestamp '2018-01-07 00:00')"  # before the cutoff: not read
+    )
+    StateStore(wh, settings.raw_dataset).forget("model", "inc")  # raw.events is no source
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(DuckDBWarehouse, "staged_rows", spy)
+        merged = by_name(build(settings, wh, project, select="inc"))["inc"]
+    assert merged.status == "success", merged.message
+    assert merged.message == "merged 2 rows (ts >= cast('2018-01-08 12:00:00' as TIMESTAMP))"
+    # The model's own WHERE and the MERGE's filter carry the same constant; no subquery.
+    (sql,) = staged
+    assert sql.count("ts >= cast('2018-01-08 12:00:00' as TIMESTAMP)") == 2
+    assert '"t_warehouse"."inc"' not in sql
+    assert sorted(wh.query('select id from "t_warehouse"."inc"')) == [(1,), (2,)]
+    # Validation and the docs render the incremental branch with the epoch: every row.
+    assert "cast('1970-01-01 00:00:00' as TIMESTAMP)" in render_model(settings, wh, project, "inc")
+    # Outside an incremental build the name is an error, found when the project loads.
+    write_sql(tmp_path, {"warehouse/misuse.sql": "select {{ incremental_cutoff() }} as c"})
+    with pytest.raises(ProjectError, match=r"misuse.sql:1: incremental_cutoff\(\) is only"):
+        load_project(settings, wh.dialect)
 
 
 def test_incremental_key_must_be_a_date_or_timestamp(tmp_path: Path, wh: DuckDBWarehouse) -> None:

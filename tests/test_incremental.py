@@ -39,6 +39,8 @@ from helpers import (
 SCALE = 0.02
 SEED = 11
 FACTS = ("fact_orders", "fact_order_items")
+# Every model built by MERGE: the two facts and the one dimension that grows with orders.
+MERGED = (*FACTS, "dim_customer")
 LOOKBACK = dt.timedelta(days=3)  # OLIST_LOOKBACK_DAYS's default
 
 
@@ -252,27 +254,28 @@ def test_the_walk_changes_the_data_at_every_step(walk: Walk) -> None:
 
 
 def test_facts_are_merged_not_rebuilt_after_the_first_step(walk: Walk) -> None:
-    """After the first build, a step with new orders MERGEs both facts; one without is a no-op.
+    """After the first build, a step with new orders MERGEs both facts and dim_customer;
+    one without is a no-op.
 
     (At this scale no order is placed in December 2016, so the 2017-01-01 snapshot holds
     the same files as the 2016-12-01 one: that step must leave the facts `up to date`.)
     """
     first, *later = walk.steps
-    assert set(FACTS) <= set(first.tables_created)  # the first build creates them
+    assert set(MERGED) <= set(first.tables_created)  # the first build creates them
     unchanged_steps = 0
     for before, step in zip(walk.steps, later, strict=False):
-        assert not set(FACTS) & set(step.tables_created), f"rebuilt as of {step.as_of}"
+        assert not set(MERGED) & set(step.tables_created), f"rebuilt as of {step.as_of}"
         merged = {name for name, *_ in step.merges}
         if step.orders_md5 == before.orders_md5:
             unchanged_steps += 1
             assert merged == set(), f"as of {step.as_of}: merged {merged} from unchanged files"
-            for name in FACTS:
+            for name in MERGED:
                 assert step.model_statuses[name] == "up to date", step.output
         else:
-            assert merged == set(FACTS), f"as of {step.as_of}: merged {merged}"
+            assert merged == set(MERGED), f"as of {step.as_of}: merged {merged}"
     assert unchanged_steps >= 1
     total = {
-        name: sum(rows for s in later for n, rows, *_ in s.merges if n == name) for name in FACTS
+        name: sum(rows for s in later for n, rows, *_ in s.merges if n == name) for name in MERGED
     }
     assert all(total.values()), total
 
@@ -282,6 +285,12 @@ def test_merges_read_recent_rows_and_touch_only_their_partitions(walk: Walk) -> 
     partition = {
         "fact_orders": "order_purchase_date_day",
         "fact_order_items": "shipping_limit_date_day",
+        "dim_customer": None,  # a dimension: not partitioned
+    }
+    incremental_key = {
+        "fact_orders": "order_updated_at",
+        "fact_order_items": "order_updated_at",
+        "dim_customer": "last_updated_at",
     }
     seen = 0
     for step in walk.steps[1:]:
@@ -289,7 +298,13 @@ def test_merges_read_recent_rows_and_touch_only_their_partitions(walk: Walk) -> 
             # The watermark is a constant computed beforehand, not a subquery on the target.
             assert f'"{WAREHOUSE}"."{name}"' not in source_sql
             assert f"{WAREHOUSE}.{name}" not in source_sql
-            assert "order_updated_at >=" in source_sql
+            assert f"{incremental_key[name]} >=" in source_sql
+            if name == "dim_customer":
+                # The model narrows itself to the people with a changed order, on the same
+                # constant (incremental_cutoff()), instead of aggregating everyone's history.
+                assert "changed_orders.order_updated_at >= cast(" in source_sql
+                assert target_filter is None
+                continue
             if rows:
                 seen += 1
                 assert target_filter is not None and partition[name] in target_filter, (

@@ -1,6 +1,8 @@
 {{ config(
-    materialized='table',
-    description='SCD1 customer dimension, ONE ROW PER PERSON (customer_unique_id), rebuilt to current values. customer_id, city, state and zip come from the person''s latest order (latest purchase time, then highest order_id). total_orders counts every order the person placed, whatever its status (the same orders as fact_orders); total_spent sums their payments (fact_orders.total_order_value). canceled_orders counts those canceled or unavailable so they can be excluded. customer_segment: Loyal = 3 or more orders, Repeat = 2, One-time = 1.',
+    materialized='incremental',
+    unique_key='customer_unique_id',
+    incremental_key='last_updated_at',
+    description='SCD1 customer dimension, ONE ROW PER PERSON (customer_unique_id), kept at current values: an incremental build recomputes, over their whole history, only the people with an order changed since the last build (order_updated_at from the cutoff on) and MERGEs their rows; everyone else keeps theirs. customer_id, city, state and zip come from the person''s latest order (latest purchase time, then highest order_id). total_orders counts every order the person placed, whatever its status (the same orders as fact_orders); total_spent sums their payments (fact_orders.total_order_value). canceled_orders counts those canceled or unavailable so they can be excluded. customer_segment: Loyal = 3 or more orders, Repeat = 2, One-time = 1.',
     columns={
         'customer_key': {'description': 'surrogate_key(customer_unique_id).', 'tests': ['unique', 'not_null']},
         'customer_unique_id': {'description': 'The person: natural key of the dimension.', 'tests': ['unique', 'not_null']},
@@ -11,6 +13,7 @@
         'first_order_date': {'description': 'Purchase date of the first order.', 'tests': ['not_null']},
         'last_order_date': {'description': 'Purchase date of the latest order.', 'tests': ['not_null']},
         'customer_segment': {'description': 'Loyal (>= 3 orders), Repeat (2), One-time (1).', 'tests': ['not_null', {'accepted_values': {'values': ['Loyal', 'Repeat', 'One-time']}}]},
+        'last_updated_at': {'description': 'Incremental key: the latest order event of the person (max order_updated_at).', 'tests': ['not_null']},
     },
     tests=[
         {'expression': {'expression': 'first_order_date <= last_order_date'}},
@@ -30,10 +33,23 @@ with orders as (
         c.customer_unique_id,
         c.customer_zip_code_prefix,
         c.customer_city,
-        c.customer_state
+        c.customer_state,
+        o.order_updated_at
     from {{ ref('stg_orders') }} as o
     inner join {{ ref('stg_customers') }} as c
         on o.customer_id = c.customer_id
+    {% if is_incremental() %}
+    -- Only the people with an order changed since the last build, with ALL their orders:
+    -- their figures are recomputed over their whole history and merged; everyone else's
+    -- row stays as it is.
+    where c.customer_unique_id in (
+        select changed_customers.customer_unique_id
+        from {{ ref('stg_orders') }} as changed_orders
+        inner join {{ ref('stg_customers') }} as changed_customers
+            on changed_orders.customer_id = changed_customers.customer_id
+        where changed_orders.order_updated_at >= {{ incremental_cutoff() }}
+    )
+    {% endif %}
 
 ),
 
@@ -43,6 +59,9 @@ order_payments as (
         order_id,
         sum(payment_value) as order_value
     from {{ ref('stg_payments') }}
+    {% if is_incremental() %}
+    where order_id in (select order_id from orders)
+    {% endif %}
     group by order_id
 
 ),
@@ -55,7 +74,8 @@ totals as (
         sum(case when orders.order_status in ('canceled', 'unavailable') then 1 else 0 end) as canceled_orders,
         sum(coalesce(order_payments.order_value, 0)) as total_spent,
         min(orders.order_purchase_date) as first_order_date,
-        max(orders.order_purchase_date) as last_order_date
+        max(orders.order_purchase_date) as last_order_date,
+        max(orders.order_updated_at) as last_updated_at
     from orders
     left join order_payments
         on orders.order_id = order_payments.order_id
@@ -95,7 +115,8 @@ select
         when totals.total_orders >= 3 then 'Loyal'
         when totals.total_orders = 2 then 'Repeat'
         else 'One-time'
-    end as customer_segment
+    end as customer_segment,
+    totals.last_updated_at
 from totals
 inner join latest_order
     on totals.customer_unique_id = latest_order.customer_unique_id

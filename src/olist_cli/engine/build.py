@@ -124,26 +124,49 @@ class ShapeChanged(Exception):
     """An incremental model's definition changed since its table was built."""
 
 
-def _merge(settings: Settings, warehouse: Warehouse, model: Model, sql: str) -> tuple[int, str]:
-    """MERGE the model's recent rows into its table; return (rows merged, message)."""
+@dataclass(frozen=True)
+class _Cutoff:
+    """Where an incremental build starts: the watermark minus the lookback, as a literal."""
+
+    literal: str | None  # None: the table is empty, every row is new
+    since: str  # for the build message
+
+
+def _cutoff(settings: Settings, warehouse: Warehouse, model: Model) -> _Cutoff:
+    """The watermark of the model's table minus its lookback, computed before any render.
+
+    Its own query, so that the model (through ``incremental_cutoff()``) and the MERGE both
+    carry a constant an engine can prune on, not a subquery against the table being
+    merged into.
+    """
     schema, cfg = settings.layer_schema(model.layer), model.config
     key = cfg.incremental_key
-    # The watermark is its own query, so the MERGE below carries a constant filter that
-    # an engine can prune on, not a subquery against the table being merged into.
     this = warehouse.relation(schema, model.name)
     watermark = warehouse.query(f"select max({key}) from {this}")[0][0]
-    if watermark is None:  # empty table: every row is new
-        source_sql, since = sql, "empty table"
-    elif isinstance(watermark, dt.date):
-        # Lookback: rows whose key moved forward by less than this window since the last
-        # run (late status or delivery updates) still reach the table. A row changed with
-        # an older key value is not seen until a full refresh.
-        days = cfg.lookback_days if cfg.lookback_days is not None else settings.lookback_days
-        cutoff = literal(watermark - dt.timedelta(days=days), warehouse.dialect)
-        source_sql = f"select * from (\n{sql}\n) as model_rows\nwhere {key} >= {cutoff}"
-        since = f"{key} >= {cutoff}"
-    else:
+    if watermark is None:
+        return _Cutoff(None, "empty table")
+    if not isinstance(watermark, dt.date):
         raise TypeError(f"incremental_key {key} must be a date or timestamp, got {watermark!r}")
+    # Lookback: rows whose key moved forward by less than this window since the last run
+    # (late status or delivery updates) still reach the table. A row changed with an
+    # older key value is not seen until a full refresh.
+    days = cfg.lookback_days if cfg.lookback_days is not None else settings.lookback_days
+    cutoff = literal(watermark - dt.timedelta(days=days), warehouse.dialect)
+    return _Cutoff(cutoff, f"{key} >= {cutoff}")
+
+
+def _merge(
+    settings: Settings, warehouse: Warehouse, model: Model, sql: str, cutoff: _Cutoff
+) -> tuple[int, str]:
+    """MERGE the model's rows from ``cutoff`` on into its table; return (rows, message)."""
+    schema, cfg = settings.layer_schema(model.layer), model.config
+    if cutoff.literal is None:
+        source_sql = sql
+    else:
+        source_sql = (
+            f"select * from (\n{sql}\n) as model_rows\n"
+            f"where {cfg.incremental_key} >= {cutoff.literal}"
+        )
     # The new rows are computed once, into a scratch table where the engine has one:
     # the partition query and the MERGE then read them instead of computing the model
     # twice more (on DuckDB a MERGE over the model's SELECT is also planned far worse).
@@ -153,12 +176,12 @@ def _merge(settings: Settings, warehouse: Warehouse, model: Model, sql: str) -> 
         if cfg.partition_by:
             target_filter, partitions = _partition_filter(warehouse, cfg.partition_by, rows_sql)
             if target_filter is None:
-                return 0, f"nothing new ({since})"
+                return 0, f"nothing new ({cutoff.since})"
         rows = warehouse.merge(
             schema, model.name, rows_sql, unique_key=cfg.unique_key, target_filter=target_filter
         )
     where = f" in {partitions} partition(s)" if partitions else ""
-    return rows, f"merged {rows} rows{where} ({since})"
+    return rows, f"merged {rows} rows{where} ({cutoff.since})"
 
 
 def _digest_with_refs(
@@ -283,7 +306,6 @@ def _materialize(
     rows: int | None = None
     try:
         incremental = is_incremental(settings, warehouse, model, full_refresh)
-        sql = renderer.render_model(model, incremental=incremental)
         if (
             not full_refresh
             and job.fingerprint is not None
@@ -293,13 +315,21 @@ def _materialize(
         ):
             status, message = "up to date", "inputs and SQL unchanged since the last build"
         elif cfg.materialized == "view":
-            warehouse.create_view(schema, model.name, sql)
+            warehouse.create_view(
+                schema, model.name, renderer.render_model(model, incremental=False)
+            )
             status, message = "success", "view created"
         elif incremental:
+            cutoff = _cutoff(settings, warehouse, model)
+            # An empty table takes every row: the model's full SELECT, not its recent slice.
+            sql = renderer.render_model(
+                model, incremental=cutoff.literal is not None, cutoff=cutoff.literal
+            )
             _check_shape(warehouse, model, schema, sql, job.definition, job.recorded)
-            rows, message = _merge(settings, warehouse, model, sql)
+            rows, message = _merge(settings, warehouse, model, sql, cutoff)
             status = "success"
         else:
+            sql = renderer.render_model(model, incremental=False)
             rows = warehouse.create_table_as(
                 schema, model.name, sql, partition_by=cfg.partition_by, cluster_by=cfg.cluster_by
             )

@@ -1,8 +1,10 @@
 """The Jinja environment that models and tests render in, and template errors as ProjectError.
 
 Globals: ``ref``, ``source``, ``config`` and the warehouse dialect's helpers and type
-names. Per render: ``this`` and ``is_incremental()``. Undefined names are errors
-(StrictUndefined), reported with the file and line they occur on.
+names. Per render: ``this``, ``is_incremental()`` and ``incremental_cutoff()`` (the
+watermark minus the lookback, as a SQL literal, computed by the engine before the model is
+rendered). Undefined names are errors (StrictUndefined), reported with the file and line
+they occur on.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ TYPES = (
     "type_timestamp",
 )
 SOURCE_KEYS = {f.key: f.raw_table for f in SOURCE_FILES} | {t: t for t in BY_RAW_TABLE}
+EPOCH = "1970-01-01 00:00:00"
 _UNDEFINED = re.compile(r"'(\w+)' is undefined")
 # Compiling a template is most of the cost of rendering it; the code object does not
 # depend on the renderer's globals, so one compile per (file, text) serves every render
@@ -132,6 +135,7 @@ class Renderer:
     ) -> None:
         self.settings = settings
         self.project = project
+        self.dialect = dialect
         self.relation = relation
         self.env = make_env(project.sql_dir)
         self.env.globals.update(
@@ -140,7 +144,7 @@ class Renderer:
             config=lambda *args, **kwargs: "",  # read from the AST at load; renders as nothing
             **{name: getattr(dialect, name) for name in (*HELPERS, *TYPES)},
         )
-        self._names = (*self.env.globals, "this", "is_incremental")
+        self._names = (*self.env.globals, "this", "is_incremental", "incremental_cutoff")
         self._compiled: dict[str, Template] = {}
         # Compiled templates also persist between runs (Jinja's own bytecode cache, keyed
         # by source text): parsing and compiling ~180 templates is most of a no-op run.
@@ -195,13 +199,31 @@ class Renderer:
             raise template_error(exc, label, self._names) from None
         return sql.strip().rstrip(";").rstrip()
 
-    def render_model(self, model: Model, *, incremental: bool) -> str:
+    def render_model(self, model: Model, *, incremental: bool, cutoff: str | None = None) -> str:
+        """The model's SELECT; ``cutoff`` is what ``incremental_cutoff()`` renders as.
+
+        A build passes the cutoff it computed from the table. Without one (validation,
+        the docs site, a dry run) an incremental render gets the epoch: a filter on it keeps
+        every row, so the SQL shown or estimated is never narrower than a real build's.
+        """
         this = self.relation(self.settings.layer_schema(model.layer), model.name)
+        if incremental and cutoff is None:
+            cutoff = f"cast('{EPOCH}' as {self.dialect.type_timestamp})"
+
+        def incremental_cutoff() -> str:
+            if not incremental or cutoff is None:
+                raise ProjectError(
+                    "incremental_cutoff() is only defined in an incremental build: "
+                    "use it inside {% if is_incremental() %}"
+                )
+            return cutoff
+
         return self.render(
             model.template_source,
             display_path(model.path),
             this=this,
             is_incremental=lambda: incremental,
+            incremental_cutoff=incremental_cutoff,
         )
 
     def render_test(self, test: DataTest) -> str:
