@@ -6,13 +6,17 @@ error is under test, rendered with the DuckDB dialect).
 
 from __future__ import annotations
 
+import json
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from helpers import write_sql
-from olist_cli.engine import Graph, load_project
+from olist_cli.engine import Graph, Project, load_project, parse_project
+from olist_cli.engine import project as project_module
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.duckdb import DuckDBDialect
@@ -296,3 +300,120 @@ def test_macros_folder_is_not_models_and_macros_import(tmp_path: Path) -> None:
 def test_missing_sql_folder_is_a_project_error(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="does not exist; set OLIST_SQL_DIR"):
         load_project(settings_for(tmp_path / "nope"))
+
+
+# -- the parse cache: a project parsed once is reused until a byte of it changes ----------
+
+
+def cached_load(tmp_path: Path) -> Project:
+    """load_project as a command calls it (with a dialect): through the cache in data/."""
+    return load_project(settings_for(tmp_path / "sql"), DuckDBDialect())
+
+
+def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any real parse fail, so that only a cache hit can load the project."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("parsed again: the cache was not used")
+
+    monkeypatch.setattr(project_module, "_parse", refuse)
+
+
+def test_a_parsed_project_is_reused_while_no_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_sql(tmp_path, DAG)
+    first = cached_load(tmp_path)
+    assert (tmp_path / "data" / ".olist-cache" / "project.json").is_file()
+    no_parsing(monkeypatch)
+    again = cached_load(tmp_path)
+    assert again == first and list(again.models) == list(first.models)
+
+
+def test_the_cached_project_is_the_parsed_one_field_for_field() -> None:
+    # The shipped project uses every kind of config (incremental keys, column docs, tags,
+    # generic tests with arguments and severities): a field the cache loses shows here.
+    settings = Settings(_env_file=None)
+    dialect = DuckDBDialect()
+    written = load_project(settings, dialect)  # parses and writes the cache
+    read = load_project(settings, dialect)
+    assert read == written == parse_project(settings.sql_path)
+    assert list(read.models) == list(written.models)
+    assert any(m.config.materialized == "incremental" for m in read.models.values())
+    assert all(isinstance(t.depends_on, tuple) for t in read.tests)
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        # The same length and the old modification time: only the bytes differ.
+        (
+            lambda sql: _same_size_edit(sql / "warehouse/dim_d.sql", "int_c", "stg_a"),
+            lambda p: p.models["dim_d"].refs == ("stg_a",),
+        ),
+        (
+            lambda sql: write_sql(sql.parent, {"warehouse/new_g.sql": "select 2 as id"}),
+            lambda p: "new_g" in p.models,
+        ),
+        (
+            lambda sql: (sql / "warehouse/other_f.sql").unlink(),
+            lambda p: "other_f" not in p.models,
+        ),
+        (
+            lambda sql: write_sql(sql.parent, {"tests/t.sql": "select * from {{ ref('fact_e') }}"}),
+            lambda p: [t.name for t in p.tests] == ["t"],
+        ),
+    ],
+    ids=["edited", "added", "removed", "test-added"],
+)
+def test_the_cache_is_not_used_once_a_sql_file_changes(
+    tmp_path: Path,
+    change: Callable[[Path], object],
+    check: Callable[[Project], bool],
+) -> None:
+    sql = write_sql(tmp_path, DAG)
+    assert not check(cached_load(tmp_path))
+    change(sql)
+    assert check(cached_load(tmp_path))
+    assert check(cached_load(tmp_path))  # and the new parse is what is cached now
+
+
+def _same_size_edit(path: Path, old: str, new: str) -> None:
+    stat = path.stat()
+    text = path.read_text()
+    assert len(old) == len(new) and old in text
+    path.write_text(text.replace(old, new))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_a_cache_from_other_code_or_a_damaged_cache_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_sql(tmp_path, DAG)
+    first = cached_load(tmp_path)
+    cache = tmp_path / "data" / ".olist-cache" / "project.json"
+    # A changed parser (here: a module it depends on) makes every cached project stale.
+    other = tmp_path / "generic.py"
+    other.write_text("# another version of the generic tests\n")
+    monkeypatch.setattr(
+        project_module, "_PARSER_MODULES", (*project_module._PARSER_MODULES[:-1], str(other))
+    )
+    with monkeypatch.context() as m:
+        no_parsing(m)
+        with pytest.raises(AssertionError, match="parsed again"):
+            cached_load(tmp_path)
+    for damaged in ("{not json", '{"key": 1}', json.dumps({"key": "x", "project": []})):
+        cache.write_text(damaged)
+        assert cached_load(tmp_path) == first
+    key = json.loads(cache.read_text())["key"]
+    for project in ({"models": [{}]}, {"sql_dir": "sql", "models": [{"name": "x", "config": []}]}):
+        cache.write_text(json.dumps({"key": key, "project": project}))
+        assert cached_load(tmp_path) == first
+
+
+def test_a_project_that_does_not_parse_is_not_cached(tmp_path: Path) -> None:
+    write_sql(tmp_path, {**DAG, "warehouse/bad.sql": "select {{ 1 +"})
+    for _ in range(2):
+        with pytest.raises(ProjectError, match="bad.sql"):
+            cached_load(tmp_path)
+    assert not (tmp_path / "data" / ".olist-cache" / "project.json").exists()

@@ -39,9 +39,12 @@ def load_project(settings: Settings, dialect: Dialect | None = None) -> Project:
     """Parse the project at ``settings.sql_path`` and check its refs and cycles.
 
     With a dialect, every template is also rendered once (both branches of
-    ``is_incremental()``), so a template error stops the run before anything is built.
+    ``is_incremental()``), so a template error stops the run before anything is built;
+    and the parsed project is kept beside the compiled templates (Renderer's bytecode
+    cache in the data dir), for the next command to reuse while no file changes.
     """
-    project = parse_project(settings.sql_path)
+    cache = settings.data_dir / ".olist-cache" / "project.json" if dialect is not None else None
+    project = parse_project(settings.sql_path, cache=cache)
     Graph(project).check()
     if dialect is not None:
         renderer = Renderer(settings, project, _placeholder_relation, dialect)

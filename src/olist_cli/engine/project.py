@@ -1,19 +1,28 @@
 """Discover the SQL project and read each file's refs, sources and config from its Jinja AST.
 
 Nothing is rendered or run here: the DAG and every model's settings come from the
-literal arguments of ``ref()``, ``source()`` and ``config()`` calls, so a project loads
-in milliseconds and a bad file is reported before any SQL runs.
+literal arguments of ``ref()``, ``source()`` and ``config()`` calls, so a bad file is
+reported before any SQL runs. Parsing every template is still most of the cost of
+loading a project, so the result can be kept on disk (see ``parse_project``'s ``cache``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from jinja2 import Environment, nodes
 
+from olist_cli import dataset, settings
+from olist_cli.atomic import read_json, write_text_atomic
+from olist_cli.engine import generic, render
 from olist_cli.engine.generic import generic_test, identifier
 from olist_cli.engine.render import display_path, make_env, parse, raw_table
 from olist_cli.errors import ProjectError
@@ -295,15 +304,42 @@ def _model(env: Environment, path: Path) -> tuple[Model, list[DataTest]]:
         raise ProjectError(f"{label}: {exc}") from None
 
 
-def parse_project(sql_dir: Path) -> Project:
-    """Every model and test under ``sql_dir``; refs are not checked here (see graph.py)."""
+def _project_files(sql_dir: Path) -> tuple[list[Path], list[Path]]:
+    """The singular test files and the model files, each in the order they are parsed."""
+    tests = sorted((sql_dir / "tests").glob("*.sql"))
+    layers = [
+        d
+        for d in sorted(sql_dir.iterdir())
+        if d.is_dir() and d.name not in NOT_MODELS and not d.name.startswith(".")
+    ]
+    return tests, [p for d in layers for p in sorted(d.glob("*.sql"))]
+
+
+def parse_project(sql_dir: Path, *, cache: Path | None = None) -> Project:
+    """Every model and test under ``sql_dir``; refs are not checked here (see graph.py).
+
+    With ``cache``, a JSON file: the project parsed by an earlier run is reused when no
+    file it was parsed from, nor the code that parses, has changed by a single byte.
+    """
     if not sql_dir.is_dir():
         raise ProjectError(f"SQL folder {sql_dir} does not exist; set OLIST_SQL_DIR")
+    test_files, model_files = _project_files(sql_dir)
+    key = _cache_key(sql_dir, test_files + model_files) if cache is not None else None
+    if cache is not None and key is not None:
+        cached = _read_cache(cache, key)
+        if cached is not None:
+            return cached
+    project = _parse(sql_dir, test_files, model_files)
+    if cache is not None and key is not None:
+        _write_cache(cache, key, project)
+    return project
+
+
+def _parse(sql_dir: Path, test_files: list[Path], model_files: list[Path]) -> Project:
     env = make_env(sql_dir)
     models: dict[str, Model] = {}
-    tests = [_singular_test(env, p) for p in sorted((sql_dir / "tests").glob("*.sql"))]
-    layers = [d for d in sorted(sql_dir.iterdir()) if d.is_dir() and d.name not in NOT_MODELS]
-    for path in (p for d in layers if not d.name.startswith(".") for p in sorted(d.glob("*.sql"))):
+    tests = [_singular_test(env, p) for p in test_files]
+    for path in model_files:
         model, model_tests = _model(env, path)
         if model.name in models:
             first = display_path(models[model.name].path)
@@ -326,3 +362,69 @@ def _unique_names(tests: list[DataTest]) -> tuple[DataTest, ...]:
             test = replace(test, name=f"{test.name}_{count}")
         named.append(test)
     return tuple(named)
+
+
+# -- the parse cache ---------------------------------------------------------------------
+
+_CACHE_FORMAT = 1
+# What a parse depends on besides the SQL files: this parser, the generic tests' templates,
+# the Jinja environment and source() keys, the raw tables and the identifier rule. Their
+# source text is part of the key, so a changed olist (an editable install included)
+# never reads a project parsed by older code.
+_PARSER_MODULES = (__file__, generic.__file__, render.__file__, dataset.__file__, settings.__file__)
+
+
+def _cache_key(sql_dir: Path, files: list[Path]) -> str | None:
+    """A digest of every byte the parse reads; None if a file cannot be read (no cache)."""
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}\0{jinja2.__version__}\0{sql_dir}".encode())
+    try:
+        for module in _PARSER_MODULES:
+            if module is None:
+                return None
+            digest.update(Path(module).read_bytes())
+        for path in files:
+            # Each file's name (a renamed file is another model) and length (so that no
+            # two file lists run together into the same bytes), then its text.
+            text = path.read_bytes()
+            digest.update(f"\0{path}\0{len(text)}\0".encode())
+            digest.update(text)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _read_cache(cache: Path, key: str) -> Project | None:
+    """The cached project if it was parsed from exactly these bytes; else None."""
+    found = read_json(cache)
+    if not isinstance(found, dict) or found.get("key") != key:
+        return None
+    try:
+        data = found["project"]
+        models = {m["name"]: _model_from_json(m) for m in data["models"]}
+        tests = tuple(_from_json(DataTest, t) for t in data["tests"])
+        return Project(Path(data["sql_dir"]), models, tests)
+    except (AttributeError, KeyError, TypeError, ValueError):  # damaged or foreign: reparse
+        return None
+
+
+def _write_cache(cache: Path, key: str, project: Project) -> None:
+    data = {
+        "sql_dir": str(project.sql_dir),
+        "models": [dataclasses.asdict(m) for m in project.models.values()],
+        "tests": [dataclasses.asdict(t) for t in project.tests],
+    }
+    # A cache that cannot be written is no error: the next run parses again.
+    with contextlib.suppress(OSError):
+        write_text_atomic(cache, json.dumps({"key": key, "project": data}, default=str))
+
+
+def _from_json(cls: type[Any], data: dict[str, Any]) -> Any:
+    """A Model, ModelConfig or DataTest from its JSON: lists were tuples, paths were Paths."""
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    if "path" in values:
+        values["path"] = Path(values["path"])
+    return cls(**values)
+
+
+def _model_from_json(data: dict[str, Any]) -> Model:
+    return _from_json(Model, {**data, "config": _from_json(ModelConfig, data["config"])})
