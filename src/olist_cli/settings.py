@@ -7,40 +7,31 @@ datasets) must match a strict pattern, so no setting can inject SQL.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, get_origin
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from olist_cli.errors import UsageError
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
-ENV_PREFIX = "OLIST_"
-ENV_FILE = Path(".env")
-
 # The SQL project shipped with the repository: <repo>/sql, found from this file.
 _REPO_SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
-class Settings(BaseModel):
-    """Every setting of olist; each is documented in .env.example.
+class Settings(BaseSettings):
+    """Every setting of olist; each is documented in .env.example."""
 
-    Each field comes from, in this order of priority: a keyword argument; the environment
-    variable OLIST_<FIELD>, in any case; the same in the .env file of the working folder
-    (``_env_file``: another file, or None for none); its default. A dict setting is JSON,
-    and the dicts of several sources merge key by key. These are pydantic-settings' rules
-    for this class, which it was declared with; they are applied here in a few lines because
-    importing pydantic-settings (and the asyncio it imports) cost ~25 ms of every command.
-    """
-
-    # As pydantic-settings' BaseSettings configures a model: defaults are validated too.
-    model_config = ConfigDict(extra="ignore", validate_default=True, arbitrary_types_allowed=True)
+    model_config = SettingsConfigDict(
+        env_prefix="OLIST_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
 
     warehouse: Literal["duckdb", "bigquery"] = Field(
         "duckdb", description="Warehouse engine: duckdb (embedded, default) or bigquery."
@@ -132,13 +123,6 @@ class Settings(BaseModel):
             )
         return value
 
-    def __init__(self, _env_file: str | Path | None = ENV_FILE, **values: Any) -> None:
-        sources = (values, _environment(os.environ, "the environment"), _dotenv(_env_file))
-        merged: dict[str, Any] = {}
-        for source in reversed(sources):  # the lowest priority first; each overrides it
-            merged = _deep_update(merged, source)
-        super().__init__(**merged)
-
     @property
     def raw_dir(self) -> Path:
         """Where the nine raw CSV files live."""
@@ -161,57 +145,6 @@ class Settings(BaseModel):
     def layer_schema(self, layer: str) -> str:
         """The schema (dataset) a model layer builds into, e.g. dev_warehouse_staging."""
         return f"{self.target_schema}_{layer}"
-
-
-def _json_field(annotation: Any) -> bool:
-    """A setting whose value is JSON in a variable (dict or list), as pydantic-settings had it."""
-    return get_origin(annotation) in (dict, list) or annotation in (dict, list)
-
-
-_JSON_FIELDS = frozenset(n for n, f in Settings.model_fields.items() if _json_field(f.annotation))
-
-
-def _environment(variables: Mapping[str, str | None], where: str) -> dict[str, Any]:
-    """The settings found in ``variables`` (names in any case), keyed by field name."""
-    by_name = {name.lower(): value for name, value in variables.items()}
-    found: dict[str, Any] = {}
-    for field in Settings.model_fields:
-        value: Any = by_name.get(f"{ENV_PREFIX}{field}".lower())
-        if value is None:  # unset, or a bare name in a .env file
-            continue
-        if field in _JSON_FIELDS:
-            try:
-                value = json.loads(value)
-            except ValueError as exc:
-                raise UsageError(
-                    f"invalid settings: {ENV_PREFIX}{field.upper()} in {where} is not JSON: {exc}"
-                ) from None
-            if value is None:  # JSON null: as if unset
-                continue
-        found[field] = value
-    return found
-
-
-def _dotenv(env_file: str | Path | None) -> dict[str, Any]:
-    if env_file is None:
-        return {}
-    path = Path(env_file).expanduser()
-    if not (path.is_file() or path.is_fifo()):
-        return {}
-    from dotenv import dotenv_values  # only when there is a file: most runs have none
-
-    return _environment(dotenv_values(path, encoding="utf-8"), str(path))
-
-
-def _deep_update(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``update``'s values; where both hold a dict, the two merge."""
-    merged = dict(base)
-    for key, value in update.items():
-        old = merged.get(key)
-        merged[key] = (
-            _deep_update(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
-        )
-    return merged
 
 
 def load_settings(**overrides: object) -> Settings:
