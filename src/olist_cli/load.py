@@ -23,7 +23,7 @@ from typing import Literal
 
 from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
 from olist_cli.errors import SourceError
-from olist_cli.filehash import Md5Cache, file_md5
+from olist_cli.filehash import Md5Cache, file_md5s
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Dialect, Warehouse
 
@@ -76,13 +76,17 @@ def load_raw(
     warehouse.ensure_schema(schema)
     _ensure_metadata_table(warehouse, schema)
 
+    sources = _present(source_dir)
+    paths = [source_dir / source.file_name for source in sources]
     hashes = Md5Cache(settings.data_dir / ".olist-md5-cache.json")
+    # All files at once, so that those to hash are hashed concurrently.
+    md5s = file_md5s(paths) if force else hashes.md5_all(paths)
+    hashes.save()
     last_loads = latest_loads(warehouse, schema)
     plans = [
-        _plan(warehouse, schema, source, source_dir, force, hashes, last_loads)
-        for source in _present(source_dir)
+        _plan(warehouse, schema, source, path, md5, force, last_loads)
+        for source, path, md5 in zip(sources, paths, md5s, strict=True)
     ]
-    hashes.save()
     results: list[FileLoadResult] = []
     for plan in plans:
         result = _skipped(plan) if plan.skip else _load(warehouse, schema, plan, load_id)
@@ -106,13 +110,11 @@ def _plan(
     warehouse: Warehouse,
     schema: str,
     source: SourceFile,
-    source_dir: Path,
+    path: Path,
+    md5: str,
     force: bool,
-    hashes: Md5Cache,
     last_loads: dict[str, LastLoad],
 ) -> _Plan:
-    path = source_dir / source.file_name
-    md5 = file_md5(path) if force else hashes.md5(path)
     size = path.stat().st_size
     previous = last_loads.get(source.raw_table)
     table_ok = [name for name, _ in warehouse.columns(schema, source.raw_table)] == (
