@@ -195,7 +195,10 @@ def test_changing_one_file_reloads_only_that_file(
 
     loaded = [r.table for r in results if r.status == "loaded"]
     assert loaded == ["sellers_raw"]
+    # Compared with the table: one row of two changed, so rewritten whole (cheaper).
     assert results[6].message.startswith("changed (md5 was ")
+    assert results[6].message.endswith(": replaced, +1 -1 rows")
+    assert (results[6].inserted, results[6].deleted) == (1, 1)
     assert warehouse.query(
         f"select count(*) from {RAW}.sellers_raw where seller_city = ?", ["campinas - sp"]
     ) == [(1,)]
@@ -229,7 +232,9 @@ def test_force_reloads_every_file(
     results = load_raw(settings, warehouse, source, force=True)
 
     assert [r.status for r in results] == ["loaded"] * 9
-    assert all(r.message == "forced" for r in results)
+    # Replaced whole, not compared: no counts of rows inserted and deleted.
+    assert all(r.message == "forced: replaced" for r in results)
+    assert all(r.inserted is None and r.deleted is None for r in results)
     after = snapshot(warehouse)
     assert {t: rows for t, rows in after.items() if t != "_load_metadata"} == {
         t: rows for t, rows in before.items() if t != "_load_metadata"

@@ -3,7 +3,9 @@
 A file whose MD5 matches the last successful load of its table is skipped, so a re-run
 with the same files changes nothing and costs only the hashing. Every header is checked
 before any table changes, so a renamed or missing column stops the run with nothing
-loaded. Each table is then replaced atomically together with its metadata row.
+loaded. Each table then changes atomically together with its metadata row: by difference
+where the warehouse can (DuckDB deletes and inserts only the rows that differ from the
+file), whole otherwise, and always whole with ``force``.
 
 Loading stops at the first file with a bad value. Files loaded before it in the same
 call stay loaded: each was valid and committed on its own with its metadata row, and
@@ -25,15 +27,21 @@ from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
 from olist_cli.errors import SourceError
 from olist_cli.filehash import Md5Cache, file_md5s
 from olist_cli.settings import Settings
-from olist_cli.warehouse.base import Dialect, Warehouse
+from olist_cli.warehouse.base import Dialect, LoadedRows, Warehouse
 
 _HEADER_MAX_BYTES = 64 * 1024  # a header is a few hundred bytes; never read a whole file
 _SUCCESS = "success"
+_FIRST_LOAD = "first load"
 
 
 @dataclass(frozen=True)
 class FileLoadResult:
-    """What happened to one file: loaded into its table, or skipped as unchanged."""
+    """What happened to one file: loaded into its table, or skipped as unchanged.
+
+    ``rows`` is the table's row count after the load. ``inserted`` and ``deleted`` are the
+    rows only in the file and only in the table before the load, duplicates counted, when
+    the warehouse compared the two (None otherwise: a first or forced load, BigQuery).
+    """
 
     table: str
     file_name: str
@@ -43,6 +51,8 @@ class FileLoadResult:
     md5: str
     duration_s: float
     message: str
+    inserted: int | None = None
+    deleted: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class _Plan:
     skip: bool
     reason: str
     previous_rows: int
+    forced: bool  # replace the table whole, even where it could change by difference
 
 
 def load_raw(
@@ -121,9 +132,9 @@ def _plan(
         source.column_names
     )
     if previous is not None and previous.md5 == md5 and table_ok and not force:
-        return _Plan(source, path, md5, size, True, f"unchanged (md5 {md5})", previous.rows)
+        return _Plan(source, path, md5, size, True, f"unchanged (md5 {md5})", previous.rows, force)
     if previous is None:
-        reason = "first load"
+        reason = _FIRST_LOAD
     elif force:
         reason = "forced"
     elif not table_ok:
@@ -131,7 +142,7 @@ def _plan(
     else:
         reason = f"changed (md5 was {previous.md5})"
     check_header(path, source)
-    return _Plan(source, path, md5, size, False, reason, 0)
+    return _Plan(source, path, md5, size, False, reason, 0, force)
 
 
 def check_header(path: Path, source: SourceFile) -> None:
@@ -212,20 +223,35 @@ def _load(warehouse: Warehouse, schema: str, plan: _Plan, load_id: str) -> FileL
             ],
         )
 
-    # before_commit is an adapter keyword the Warehouse Protocol should declare too.
-    rows = warehouse.load_csv(
-        schema, source.raw_table, plan.path, source.columns, before_commit=record
+    loaded = warehouse.load_csv(
+        schema,
+        source.raw_table,
+        plan.path,
+        source.columns,
+        before_commit=record,
+        replace=plan.forced,
     )
     return FileLoadResult(
         source.raw_table,
         source.file_name,
         "loaded",
-        rows,
+        int(loaded),
         plan.bytes,
         plan.md5,
         time.perf_counter() - clock,
-        plan.reason,
+        _loaded_message(plan, loaded),
+        loaded.inserted,
+        loaded.deleted,
     )
+
+
+def _loaded_message(plan: _Plan, loaded: LoadedRows) -> str:
+    """Why the file was loaded and how: ``changed (md5 was …): +3,374 -3,269 rows``."""
+    if loaded.inserted is None or loaded.deleted is None:
+        # Rewritten without a comparison: a first load creates the table, the others say so.
+        return plan.reason if plan.reason == _FIRST_LOAD else f"{plan.reason}: replaced"
+    change = f"+{loaded.inserted:,} -{loaded.deleted:,} rows"
+    return f"{plan.reason}: {'replaced, ' if loaded.replaced else ''}{change}"
 
 
 # -- _load_metadata ----------------------------------------------------------------------

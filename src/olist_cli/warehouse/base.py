@@ -62,6 +62,39 @@ class Dialect(Protocol):
         ...
 
 
+class LoadedRows(int):
+    """A raw table's row count after ``load_csv``, and how the load got there.
+
+    It is the count itself (an int) so that a caller wanting only the count can use it as
+    one. ``inserted`` and ``deleted`` are the rows only in the file and only in the table
+    before the load, counted as multisets (a third copy of a row is one row inserted),
+    when the adapter compared the two; None when it rewrote the table without comparing.
+    ``replaced`` says the table was rewritten whole rather than changed in place.
+    """
+
+    inserted: int | None
+    deleted: int | None
+    replaced: bool
+
+    def __new__(
+        cls,
+        rows: int,
+        *,
+        inserted: int | None = None,
+        deleted: int | None = None,
+        replaced: bool = True,
+    ) -> LoadedRows:
+        loaded = super().__new__(cls, rows)
+        loaded.inserted, loaded.deleted, loaded.replaced = inserted, deleted, replaced
+        return loaded
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadedRows({int(self)}, inserted={self.inserted}, deleted={self.deleted}, "
+            f"replaced={self.replaced})"
+        )
+
+
 class Warehouse(Protocol):
     """A connection to one warehouse; schemas are DuckDB schemas or BigQuery datasets."""
 
@@ -125,9 +158,12 @@ class Warehouse(Protocol):
         columns: Sequence[Column],
         *,
         before_commit: Callable[[int], None] | None = None,
-    ) -> int:
-        """Replace ``table`` with the typed contents of a CSV file; return its row count.
+        replace: bool = False,
+    ) -> LoadedRows:
+        """Make ``table`` hold exactly the typed rows of a CSV file; return its row count.
 
+        An adapter may change an existing table of the same columns and types in place,
+        by difference; ``replace`` asks for the whole table to be rewritten instead.
         Atomic: on any error the table is left exactly as it was. ``before_commit`` runs
         with the row count inside the same unit of work (it records `_load_metadata`).
         """

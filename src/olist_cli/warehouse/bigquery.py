@@ -56,7 +56,7 @@ from olist_cli.dataset import LOAD_METADATA_TABLE, Column, ColumnType
 from olist_cli.engine.results import JobBytes
 from olist_cli.engine.state import STATE_TABLE
 from olist_cli.errors import LoadError, OlistError, UsageError
-from olist_cli.warehouse.base import Params
+from olist_cli.warehouse.base import LoadedRows, Params
 from olist_cli.warehouse.bigquery_errors import (
     bigquery_error,
     is_transient,
@@ -780,13 +780,16 @@ class BigQueryWarehouse:
         columns: Sequence[Column],
         *,
         before_commit: Callable[[int], None] | None = None,
-    ) -> int:
+        replace: bool = False,
+    ) -> LoadedRows:
         """Replace ``table`` with the typed rows of a CSV file: a local path or a gs:// URI.
 
         Load job into a scratch table, then a WRITE_TRUNCATE copy onto ``table``: any
         error leaves ``table`` as it was. ``before_commit`` runs right after the copy
         (see the module docstring for why not before); a crash between the two only
-        makes the next run load the file again.
+        makes the next run load the file again. The table is always replaced whole
+        (``replace`` is accepted and ignored): a load job costs nothing, while a
+        difference would be billed DML over the whole table.
         """
         source = str(path)
         remote = source.startswith("gs://")
@@ -846,7 +849,7 @@ class BigQueryWarehouse:
                 self.client.delete_table(scratch, not_found_ok=True, retry=self._retry)
         if before_commit is not None:
             before_commit(rows)
-        return rows
+        return LoadedRows(rows)
 
 
 def _label(sql: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import duckdb
 
 from olist_cli.dataset import Column, ColumnType
-from olist_cli.warehouse.base import Params
+from olist_cli.warehouse.base import LoadedRows, Params
 from olist_cli.warehouse.duckdb_errors import csv_load_error
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
@@ -22,6 +22,17 @@ DUCKDB_TYPES: dict[ColumnType, str] = {
     ColumnType.NUMERIC: "DECIMAL(18,2)",
     ColumnType.TIMESTAMP: "TIMESTAMP",
 }
+
+
+# Loading by difference deletes and inserts the changed rows; past this share of the
+# file's rows (rows deleted + rows inserted, over the rows the file holds) rewriting the
+# whole table from the parsed rows is cheaper. Measured at scale 10 (1M orders or
+# reviews, 2 cores): with 5% of the rows changed, delete + insert took 0.1 s against
+# 0.7 s for the rewrite; the two cost the same with 30-40% of the rows changed (60-80%
+# rewritten). Erring towards the rewrite also leaves fewer deleted rows in the table.
+REPLACE_ABOVE_REWRITTEN_SHARE = 0.5
+_ROW_HASH = "olist_row_hash"  # the parsed rows' hash column; no Olist file has one
+_IN_FILE = "olist_in_file"
 
 
 def quote_ident(name: str) -> str:
@@ -265,8 +276,13 @@ class DuckDBWarehouse:
         columns: Sequence[Column],
         *,
         before_commit: Callable[[int], None] | None = None,
-    ) -> int:
-        """Replace ``table`` with the CSV's rows, typed by ``columns``, in one transaction.
+        replace: bool = False,
+    ) -> LoadedRows:
+        """Make ``table`` hold exactly the CSV's rows, typed by ``columns``, in one transaction.
+
+        A table that already has exactly these columns and types is changed in place, by
+        difference (see ``_load_difference``), unless ``replace``; any other table is
+        replaced, or created, from the file.
 
         The reader is strict: no type guessing, no skipped bad rows. If it fails, the
         transaction rolls back, the previous table is untouched, and a one-line LoadError
@@ -274,23 +290,115 @@ class DuckDBWarehouse:
         the row count inside the transaction, so that what it writes (the load's metadata)
         commits or rolls back together with the table.
         """
-        spec = "{" + ", ".join(f"'{c.name}': '{DUCKDB_TYPES[c.type]}'" for c in columns) + "}"
         relation = self.relation(schema, table)
-        reader = (
-            f"read_csv(?, header = true, columns = {spec}, auto_detect = false, "
-            "delim = ',', quote = '\"', escape = '\"', nullstr = '', "
-            "timestampformat = '%Y-%m-%d %H:%M:%S', strict_mode = true, "
-            "max_line_size = 10000000)"
-        )
+        expected = [(c.name, DUCKDB_TYPES[c.type]) for c in columns]
         with self.transaction():
             self.ensure_schema(schema)
-            try:
-                self.con.execute(
-                    f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {reader}", [str(path)]
+            if not replace and self.columns(schema, table) == expected:
+                loaded = self._load_difference(relation, path, columns)
+            else:
+                self._read_csv(
+                    f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {_csv_reader(columns)}",
+                    path,
+                    columns,
                 )
-            except duckdb.Error as exc:
-                raise csv_load_error(path, columns, str(exc)) from exc
-            rows = self.row_count(schema, table)
+                loaded = LoadedRows(self.row_count(schema, table))
             if before_commit is not None:
-                before_commit(rows)
-        return rows
+                before_commit(int(loaded))
+        return loaded
+
+    def _read_csv(self, sql: str, path: Path, columns: Sequence[Column]) -> None:
+        """Run a statement reading the CSV file (its one parameter); a bad file is a LoadError."""
+        try:
+            self.con.execute(sql, [str(path)])
+        except duckdb.Error as exc:
+            raise csv_load_error(path, columns, str(exc)) from exc
+
+    def _load_difference(self, relation: str, path: Path, columns: Sequence[Column]) -> LoadedRows:
+        """Turn ``relation`` into the CSV's rows by deleting and inserting only what differs.
+
+        A daily snapshot changes a few thousand of a million rows. Rewriting the table
+        for them means compressing and writing every row, and checkpointing them at the
+        commit; comparing costs a scan of the table, and then only the changed rows are
+        written.
+
+        The file is parsed into a temporary table with a 64-bit hash of each row's
+        values, and the rows are compared hash by hash, by COUNT rather than presence:
+        a raw table is a multiset (the geolocation file repeats rows exactly), so a row
+        whose number of copies changed is a change. For each hash whose count differs,
+        every table row with that hash is deleted and every file row with it inserted,
+        so the result is exact even when different rows share a hash. The one way to be
+        wrong is a hash whose count stayed the same while its rows changed: a row
+        replaced by a different row with the same hash, about 2^-64 per changed row.
+        ``olist load --force`` replaces the tables whole.
+
+        The comparison is with the table itself, not with the file loaded before, so a
+        table edited by hand is put right too. When the rows to delete and insert are
+        more than REPLACE_ABOVE_REWRITTEN_SHARE of the file's, the table is rewritten from
+        the parsed rows instead.
+        """
+        tag = uuid.uuid4().hex[:12]
+        parsed, changed = f"olist_parsed_{tag}", f"olist_changed_{tag}"
+        names = ", ".join(quote_ident(c.name) for c in columns)
+        row_hash = f"hash({names})"
+        try:
+            self._read_csv(
+                f"CREATE TEMP TABLE {parsed} AS\n"
+                f"SELECT {names}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}",
+                path,
+                columns,
+            )
+            # One aggregate over both sides: faster than one per side and a full outer
+            # join of the two (0.12 s against 0.16 s for 1M orders).
+            in_file = f"count(*) FILTER (WHERE {_IN_FILE})"
+            in_table = f"count(*) FILTER (WHERE NOT {_IN_FILE})"
+            self.con.execute(
+                f"CREATE TEMP TABLE {changed} AS\n"
+                f"SELECT {_ROW_HASH}, {in_file} AS file_rows, {in_table} AS table_rows\n"
+                f"FROM (SELECT {_ROW_HASH}, true AS {_IN_FILE} FROM {parsed}\n"
+                f"      UNION ALL SELECT {row_hash}, false FROM {relation})\n"
+                f"GROUP BY {_ROW_HASH} HAVING {in_file} <> {in_table}"
+            )
+            # inserted/deleted: the multiset difference, what a person calls the change
+            # (a third copy of a row is +1). rewritten: the rows the delete and insert
+            # below touch (that row's two old copies and three new ones), their cost.
+            counts = self.con.execute(
+                "SELECT coalesce(sum(greatest(file_rows - table_rows, 0)), 0), "
+                "coalesce(sum(greatest(table_rows - file_rows, 0)), 0), "
+                "coalesce(sum(file_rows + table_rows), 0), "
+                f"(SELECT count(*) FROM {parsed}) FROM {changed}"
+            ).fetchone()
+            inserted, deleted, rewritten, rows = (int(n) for n in counts or (0, 0, 0, 0))
+            if rewritten > REPLACE_ABOVE_REWRITTEN_SHARE * rows:
+                self.con.execute(
+                    f"CREATE OR REPLACE TABLE {relation} AS SELECT {names} FROM {parsed}"
+                )
+                return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=True)
+            if rewritten:
+                self.con.execute(
+                    f"DELETE FROM {relation} WHERE {row_hash} IN "
+                    f"(SELECT {_ROW_HASH} FROM {changed} WHERE table_rows > 0)"
+                )
+                self.con.execute(
+                    f"INSERT INTO {relation} ({names}) SELECT {names} FROM {parsed} "
+                    f"WHERE {_ROW_HASH} IN "
+                    f"(SELECT {_ROW_HASH} FROM {changed} WHERE file_rows > 0)"
+                )
+            return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=False)
+        finally:
+            for name in (changed, parsed):
+                # After a failed statement the transaction refuses even this; the temporary
+                # tables then go with its rollback, and the first error is the one to see.
+                with suppress(duckdb.Error):
+                    self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _csv_reader(columns: Sequence[Column]) -> str:
+    """DuckDB's CSV reader for the Olist files, typed by ``columns``; the path is its parameter."""
+    spec = "{" + ", ".join(f"'{c.name}': '{DUCKDB_TYPES[c.type]}'" for c in columns) + "}"
+    return (
+        f"read_csv(?, header = true, columns = {spec}, auto_detect = false, "
+        "delim = ',', quote = '\"', escape = '\"', nullstr = '', "
+        "timestampformat = '%Y-%m-%d %H:%M:%S', strict_mode = true, "
+        "max_line_size = 10000000)"
+    )
