@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import errno
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,10 +22,7 @@ from helpers import (
     relations,
     replace_field,
 )
-from olist_cli import pipeline
-from olist_cli.errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_USAGE, LockedError
-from olist_cli.pipeline import warehouse_lock
-from olist_cli.settings import load_settings
+from olist_cli.errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_USAGE
 
 SCALE = 0.05
 
@@ -160,51 +155,6 @@ def test_a_second_run_while_the_lock_is_held_exits_at_once(tmp_path: Path) -> No
         result = olist(["transform"], tmp_path / "data")
     assert result.exit_code == EXIT_LOCKED
     assert "another olist run" in result.output
-
-
-def test_the_lock_and_filelocks_lock_exclude_each_other(tmp_path: Path) -> None:
-    # The run's lock is a plain flock(); an older olist, or the tests above, hold the same
-    # file with filelock: each must keep the other out, and a released lock is free again.
-    from filelock import FileLock, Timeout
-
-    settings = load_settings(data_dir=tmp_path / "data")
-    path = tmp_path / "data" / "olist.duckdb.lock"
-    with warehouse_lock(settings):
-        with pytest.raises(Timeout):
-            FileLock(path, timeout=0).acquire()
-        with pytest.raises(LockedError, match="another olist run"), warehouse_lock(settings):
-            pass
-    with FileLock(path, timeout=0), pytest.raises(LockedError), warehouse_lock(settings):
-        pass
-    with warehouse_lock(settings):
-        pass
-
-
-@pytest.mark.filterwarnings("ignore:flock not supported:UserWarning")  # filelock says so
-def test_where_flock_fails_the_lock_is_filelocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import fcntl
-
-    taken: list[Path] = []
-    real_file_lock = pipeline._file_lock
-
-    def file_lock(path: Path) -> Any:
-        taken.append(path)
-        return real_file_lock(path)
-
-    def no_flock(fd: int, operation: int) -> None:
-        raise OSError(errno.ENOSYS, "flock is not implemented here")
-
-    monkeypatch.setattr(pipeline, "_file_lock", file_lock)
-    monkeypatch.setattr(fcntl, "flock", no_flock)
-    settings = load_settings(data_dir=tmp_path / "data")
-    with warehouse_lock(settings):
-        assert taken == [tmp_path / "data" / "olist.duckdb.lock"]
-        with pytest.raises(LockedError), warehouse_lock(settings):
-            pass
-    with warehouse_lock(settings):
-        pass
 
 
 def test_missing_source_folder_is_a_usage_error(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ failure, the summary table, and the exit code. The CLI only parses options.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -187,70 +186,21 @@ def _alert(record: RunRecord, settings: Settings, reporter: Reporter) -> None:
 @contextmanager
 def warehouse_lock(settings: Settings) -> Iterator[None]:
     """Hold the one-run-at-a-time lock of this warehouse, or fail at once with LockedError."""
-    lock_path = Path(f"{settings.duckdb_file}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    held = _flock(lock_path)
-    if held is None:
-        with _file_lock(lock_path):
-            yield
-        return
-    try:
-        yield
-    finally:
-        os.close(held)  # which releases the lock
-
-
-def _flock(lock_path: Path) -> int | None:
-    """An exclusive flock() on the lock file, as its open descriptor; None if not to be had.
-
-    It is the lock filelock's FileLock takes on POSIX (the same call on the same file, so
-    each excludes the other), without importing filelock, ~6 ms of every command. Where
-    there is no flock (Windows, some network file systems) or the file is unusual (not
-    writable, say), None: the caller takes filelock's lock, which handles those.
-    """
-    try:
-        import fcntl
-    except ImportError:
-        return None
-    created = True
-    try:
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            created = False
-            fd = os.open(lock_path, os.O_RDWR)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise LockedError(_held_elsewhere(lock_path)) from None
-    except OSError:  # flock unsupported here
-        os.close(fd)
-        if created:  # leave no file behind: filelock's fallback lock is the file itself
-            lock_path.unlink(missing_ok=True)
-        return None
-    return fd
-
-
-@contextmanager
-def _file_lock(lock_path: Path) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
+    lock_path = Path(f"{settings.duckdb_file}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(lock_path, timeout=0)
     try:
         lock.acquire()
     except Timeout:
-        raise LockedError(_held_elsewhere(lock_path)) from None
+        raise LockedError(
+            f"another olist run holds the warehouse ({lock_path}); wait for it to finish"
+        ) from None
     try:
         yield
     finally:
         lock.release()
-
-
-def _held_elsewhere(lock_path: Path) -> str:
-    return f"another olist run holds the warehouse ({lock_path}); wait for it to finish"
 
 
 @contextmanager
