@@ -26,13 +26,16 @@ DUCKDB_TYPES: dict[ColumnType, str] = {
 
 # Loading by difference deletes and inserts the changed rows; past this share of the
 # file's rows (rows deleted + rows inserted, over the rows the file holds) rewriting the
-# whole table from the parsed rows is cheaper. Measured at scale 10 (1M orders or
+# whole table from the file is cheaper. Measured at scale 10 (1M orders or
 # reviews, 2 cores): with 5% of the rows changed, delete + insert took 0.1 s against
 # 0.7 s for the rewrite; the two cost the same with 30-40% of the rows changed (60-80%
 # rewritten). Erring towards the rewrite also leaves fewer deleted rows in the table.
 REPLACE_ABOVE_REWRITTEN_SHARE = 0.5
-_ROW_HASH = "olist_row_hash"  # the parsed rows' hash column; no Olist file has one
+# Columns of the comparison, named so that no Olist file's column can clash with them.
+_ROW_HASH = "olist_row_hash"
 _IN_FILE = "olist_in_file"
+_FILE_ROWS = "olist_file_rows"
+_TABLE_ROWS = "olist_table_rows"
 
 
 def quote_ident(name: str) -> str:
@@ -322,75 +325,87 @@ class DuckDBWarehouse:
         commit; comparing costs a scan of the table, and then only the changed rows are
         written.
 
-        The file is parsed into a temporary table with a 64-bit hash of each row's
-        values, and the rows are compared hash by hash, by COUNT rather than presence:
-        a raw table is a multiset (the geolocation file repeats rows exactly), so a row
-        whose number of copies changed is a change. For each hash whose count differs,
-        every table row with that hash is deleted and every file row with it inserted,
-        so the result is exact even when different rows share a hash. The one way to be
-        wrong is a hash whose count stayed the same while its rows changed: a row
-        replaced by a different row with the same hash, about 2^-64 per changed row.
-        ``olist load --force`` replaces the tables whole.
+        Each row gets a 64-bit hash of its values, and the file and the table are
+        compared hash by hash, by COUNT rather than presence: a raw table is a multiset
+        (the geolocation file repeats rows exactly), so a row whose number of copies
+        changed is a change. For each hash whose count differs, every table row with
+        that hash is deleted and every file row with it inserted, so the result is exact
+        even when different rows share a hash. The one way to be wrong is a hash whose
+        count stayed the same while its rows changed: a row replaced by a different row
+        with the same hash, about 2^-64 per changed row. ``olist load --force``
+        replaces the tables whole.
 
         The comparison is with the table itself, not with the file loaded before, so a
         table edited by hand is put right too. When the rows to delete and insert are
-        more than REPLACE_ABOVE_REWRITTEN_SHARE of the file's, the table is rewritten from
-        the parsed rows instead.
+        more than REPLACE_ABOVE_REWRITTEN_SHARE of the file's, the table is rewritten
+        from the file instead.
         """
-        tag = uuid.uuid4().hex[:12]
-        parsed, changed = f"olist_parsed_{tag}", f"olist_changed_{tag}"
-        names = ", ".join(quote_ident(c.name) for c in columns)
-        row_hash = f"hash({names})"
+        changed = f"olist_changed_{uuid.uuid4().hex[:12]}"
+        names = [quote_ident(c.name) for c in columns]
+        listed = ", ".join(names)
+        row_hash = f"hash({listed})"
+        in_file = f"count(*) FILTER (WHERE {_IN_FILE})"
+        in_table = f"count(*) FILTER (WHERE NOT {_IN_FILE})"
         try:
+            # One statement parses, compares and keeps only the changed hashes with the
+            # file's rows for them (a hash only in the table gets one row of NULLs). The
+            # parsed file lives only while it runs: a temporary table, even dropped, would
+            # be held until the caller's transaction ends (700 MB at scale 10, through the
+            # whole of `olist run-all`). One aggregate over both sides is faster than one
+            # per side and a full outer join of the two.
             self._read_csv(
-                f"CREATE TEMP TABLE {parsed} AS\n"
-                f"SELECT {names}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}",
+                f"CREATE TEMP TABLE {changed} AS\n"
+                f"WITH parsed AS MATERIALIZED (\n"
+                f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}\n"
+                "), counts AS MATERIALIZED (\n"
+                f"  SELECT {_ROW_HASH}, {in_file} AS {_FILE_ROWS}, {in_table} AS {_TABLE_ROWS}\n"
+                f"  FROM (SELECT {_ROW_HASH}, true AS {_IN_FILE} FROM parsed\n"
+                f"        UNION ALL SELECT {row_hash}, false FROM {relation})\n"
+                f"  GROUP BY {_ROW_HASH} HAVING {in_file} <> {in_table}\n"
+                ")\n"
+                f"SELECT {_ROW_HASH}, {_FILE_ROWS}, {_TABLE_ROWS}, {listed}\n"
+                f"FROM parsed JOIN counts USING ({_ROW_HASH})\n"
+                f"UNION ALL SELECT {_ROW_HASH}, {_FILE_ROWS}, {_TABLE_ROWS}, "
+                + ", ".join(f"NULL AS {n}" for n in names)
+                + f" FROM counts WHERE {_FILE_ROWS} = 0",
                 path,
                 columns,
-            )
-            # One aggregate over both sides: faster than one per side and a full outer
-            # join of the two (0.12 s against 0.16 s for 1M orders).
-            in_file = f"count(*) FILTER (WHERE {_IN_FILE})"
-            in_table = f"count(*) FILTER (WHERE NOT {_IN_FILE})"
-            self.con.execute(
-                f"CREATE TEMP TABLE {changed} AS\n"
-                f"SELECT {_ROW_HASH}, {in_file} AS file_rows, {in_table} AS table_rows\n"
-                f"FROM (SELECT {_ROW_HASH}, true AS {_IN_FILE} FROM {parsed}\n"
-                f"      UNION ALL SELECT {row_hash}, false FROM {relation})\n"
-                f"GROUP BY {_ROW_HASH} HAVING {in_file} <> {in_table}"
             )
             # inserted/deleted: the multiset difference, what a person calls the change
             # (a third copy of a row is +1). rewritten: the rows the delete and insert
             # below touch (that row's two old copies and three new ones), their cost.
             counts = self.con.execute(
-                "SELECT coalesce(sum(greatest(file_rows - table_rows, 0)), 0), "
-                "coalesce(sum(greatest(table_rows - file_rows, 0)), 0), "
-                "coalesce(sum(file_rows + table_rows), 0), "
-                f"(SELECT count(*) FROM {parsed}) FROM {changed}"
+                f"SELECT coalesce(sum(greatest({_FILE_ROWS} - {_TABLE_ROWS}, 0)), 0), "
+                f"coalesce(sum(greatest({_TABLE_ROWS} - {_FILE_ROWS}, 0)), 0), "
+                f"coalesce(sum({_FILE_ROWS} + {_TABLE_ROWS}), 0), "
+                f"(SELECT count(*) FROM {relation}) "
+                f"FROM (SELECT DISTINCT {_ROW_HASH}, {_FILE_ROWS}, {_TABLE_ROWS} FROM {changed})"
             ).fetchone()
-            inserted, deleted, rewritten, rows = (int(n) for n in counts or (0, 0, 0, 0))
+            inserted, deleted, rewritten, before = (int(n) for n in counts or (0, 0, 0, 0))
+            rows = before + inserted - deleted
             if rewritten > REPLACE_ABOVE_REWRITTEN_SHARE * rows:
-                self.con.execute(
-                    f"CREATE OR REPLACE TABLE {relation} AS SELECT {names} FROM {parsed}"
+                # Parsed once more, rather than kept: this is the rare case.
+                self._read_csv(
+                    f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {_csv_reader(columns)}",
+                    path,
+                    columns,
                 )
                 return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=True)
             if rewritten:
                 self.con.execute(
                     f"DELETE FROM {relation} WHERE {row_hash} IN "
-                    f"(SELECT {_ROW_HASH} FROM {changed} WHERE table_rows > 0)"
+                    f"(SELECT {_ROW_HASH} FROM {changed} WHERE {_TABLE_ROWS} > 0)"
                 )
                 self.con.execute(
-                    f"INSERT INTO {relation} ({names}) SELECT {names} FROM {parsed} "
-                    f"WHERE {_ROW_HASH} IN "
-                    f"(SELECT {_ROW_HASH} FROM {changed} WHERE file_rows > 0)"
+                    f"INSERT INTO {relation} ({listed}) "
+                    f"SELECT {listed} FROM {changed} WHERE {_FILE_ROWS} > 0"
                 )
             return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=False)
         finally:
-            for name in (changed, parsed):
-                # After a failed statement the transaction refuses even this; the temporary
-                # tables then go with its rollback, and the first error is the one to see.
-                with suppress(duckdb.Error):
-                    self.con.execute(f"DROP TABLE IF EXISTS {name}")
+            # After a failed statement the transaction refuses even this; the temporary
+            # table then goes with its rollback, and the first error is the one to see.
+            with suppress(duckdb.Error):
+                self.con.execute(f"DROP TABLE IF EXISTS {changed}")
 
 
 def _csv_reader(columns: Sequence[Column]) -> str:
