@@ -29,74 +29,27 @@ with source as (
 ),
 
 -- NULLs sort first on BigQuery and last on DuckDB: order them explicitly.
--- Only a few (review_id, order_id) pairs repeat, and only a few orders have more than one
--- review: ranking just those rows, not sorting every review by its text, halves the cost of
--- the view (which every test of it pays again). A row with a NULL key goes through the
--- ranking too, where NULLs partition together as before.
-repeated_pairs as (
-
-    select review_id, order_id
-    from source
-    group by review_id, order_id
-    having count(*) > 1
-
-),
-
-keyed as (
+ranked as (
 
     select
         source.*,
-        (
-            repeated_pairs.review_id is not null
-            or source.review_id is null
-            or source.order_id is null
-        ) as needs_ranking
+        row_number() over (
+            partition by review_id, order_id
+            order by
+                case when review_answer_timestamp is null then 1 else 0 end,
+                review_answer_timestamp desc,
+                review_creation_date desc,
+                review_score,
+                coalesce(review_comment_title, ''),
+                coalesce(review_comment_message, '')
+        ) as row_num
     from source
-    left join repeated_pairs
-        on source.review_id = repeated_pairs.review_id
-        and source.order_id = repeated_pairs.order_id
 
 ),
 
 deduplicated as (
 
-    select
-        review_id, order_id, review_score, review_comment_title, review_comment_message,
-        review_creation_date, review_answer_timestamp
-    from keyed
-    where not needs_ranking
-
-    union all
-
-    select
-        review_id, order_id, review_score, review_comment_title, review_comment_message,
-        review_creation_date, review_answer_timestamp
-    from (
-        select
-            keyed.*,
-            row_number() over (
-                partition by review_id, order_id
-                order by
-                    case when review_answer_timestamp is null then 1 else 0 end,
-                    review_answer_timestamp desc,
-                    review_creation_date desc,
-                    review_score,
-                    coalesce(review_comment_title, ''),
-                    coalesce(review_comment_message, '')
-            ) as row_num
-        from keyed
-        where needs_ranking
-    ) as ranked
-    where row_num = 1
-
-),
-
-orders_reviewed_more_than_once as (
-
-    select order_id
-    from deduplicated
-    group by order_id
-    having count(*) > 1
+    select * from ranked where row_num = 1
 
 ),
 
@@ -104,28 +57,15 @@ per_order as (
 
     select
         deduplicated.*,
-        1 as order_review_rank
-    from deduplicated
-    left join orders_reviewed_more_than_once as repeated
-        on deduplicated.order_id = repeated.order_id
-    where repeated.order_id is null and deduplicated.order_id is not null
-
-    union all
-
-    select
-        deduplicated.*,
         row_number() over (
-            partition by deduplicated.order_id
+            partition by order_id
             order by
-                case when deduplicated.review_answer_timestamp is null then 1 else 0 end,
-                deduplicated.review_answer_timestamp desc,
-                deduplicated.review_creation_date desc,
-                deduplicated.review_id
+                case when review_answer_timestamp is null then 1 else 0 end,
+                review_answer_timestamp desc,
+                review_creation_date desc,
+                review_id
         ) as order_review_rank
     from deduplicated
-    left join orders_reviewed_more_than_once as repeated
-        on deduplicated.order_id = repeated.order_id
-    where repeated.order_id is not null or deduplicated.order_id is null
 
 )
 
