@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from helpers import generate
+from helpers import generate, olist
 from olist_cli.dataset import GEOLOCATION, ORDERS, SOURCE_FILES, SourceFile
 from olist_cli.errors import LoadError
 from olist_cli.load import FileLoadResult, load_raw
@@ -221,6 +221,27 @@ def test_a_changed_file_is_loaded_by_difference_and_equals_a_fresh_load(
         [file.raw_table],
     ) == [(result.rows, result.md5)]
     assert temporary_tables(wh) == []
+
+
+def test_olist_load_shows_the_change_on_the_console_and_in_json_logs(
+    source: Path, tmp_path: Path
+) -> None:
+    import json
+
+    data = tmp_path / "data"
+    assert olist(["load", "--source", str(source)], data).exit_code == 0
+    rewrite(source / ORDERS.file_name, lambda lines: lines[:-2])  # two orders gone
+
+    plain = olist(["load", "--source", str(source)], data)
+    rewrite(source / ORDERS.file_name, lambda lines: lines[:-1])
+    logged = olist(["--log-format", "json", "load", "--source", str(source)], data)
+
+    assert plain.exit_code == 0 and logged.exit_code == 0, plain.output + logged.output
+    (line,) = [x for x in plain.output.splitlines() if " orders_raw " in x]
+    assert " loaded " in line and line.endswith("  +0 -2")
+    events = [json.loads(x) for x in logged.output.splitlines() if x.startswith("{")]
+    (event,) = [e for e in events if e.get("table") == "orders_raw"]
+    assert (event["status"], event["inserted"], event["deleted"]) == ("loaded", 0, 1)
 
 
 def test_the_counts_are_the_multiset_difference_of_the_two_files(

@@ -294,12 +294,22 @@ def stage_load(run: Run, folder: Path, *, force: bool) -> Outcome:
         if r.status == "skipped":
             text, style = f"{r.table:<40} skipped   {r.message}", "dim"
         else:
+            # What changed, when the table was changed by difference: +inserted -deleted.
+            change = "" if r.inserted is None else f"  +{r.inserted:,} -{r.deleted:,}"
             text, style = (
-                f"{r.table:<40} loaded    {r.rows:>10,} rows {r.duration_s:6.2f}s",
+                f"{r.table:<40} loaded    {r.rows:>10,} rows {r.duration_s:6.2f}s{change}",
                 "green",
             )
         run.reporter.event(
-            "load", text, style=style, table=r.table, status=r.status, rows=r.rows, md5=r.md5
+            "load",
+            text,
+            style=style,
+            table=r.table,
+            status=r.status,
+            rows=r.rows,
+            md5=r.md5,
+            inserted=r.inserted,
+            deleted=r.deleted,
         )
 
     def load_once() -> list[Any]:
