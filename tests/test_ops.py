@@ -403,3 +403,32 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+SLOW_STATEMENTS = """
+import threading, time
+from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+wh = DuckDBWarehouse(":memory:", threads=2)
+count = "select count(*) from range({}) t(i) where i % 7 = 3"
+started = time.perf_counter()
+wh.query(count.format(50_000_000))
+per_second = 50_000_000 / max(time.perf_counter() - started, 1e-3)
+slow = count.format(int(per_second * 3))  # ~3 s here; the bar shows after 2 s
+wh.query(slow)
+worker = threading.Thread(target=wh.query, args=(slow,))  # a cursor of another thread
+worker.start()
+worker.join()
+wh.close()
+"""
+
+
+def test_duckdb_draws_no_progress_bar_on_stdout() -> None:
+    """DuckDB prints a progress bar to stdout, terminal or not, for any statement over 2 s
+    (its default outside pytest, hence a child process): in olist's output it would break
+    JSON log lines and fill cron logs."""
+    done = subprocess.run(
+        [sys.executable, "-c", SLOW_STATEMENTS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""

@@ -97,9 +97,7 @@ class DuckDBWarehouse:
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = duckdb.connect(str(path))
-        # Timestamps in the files carry no zone: keep every session in UTC so that
-        # casts and date parts never depend on the machine's zone.
-        self._con.execute("SET TimeZone = 'UTC'")
+        _configure_session(self._con)
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
         if memory_limit:  # validated by Settings: digits and a unit
@@ -118,7 +116,7 @@ class DuckDBWarehouse:
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._con.cursor()
-            cursor.execute("SET TimeZone = 'UTC'")
+            _configure_session(cursor)
             self._local.cursor = cursor
         return cursor
 
@@ -406,6 +404,17 @@ class DuckDBWarehouse:
             # table then goes with its rollback, and the first error is the one to see.
             with suppress(duckdb.Error):
                 self.con.execute(f"DROP TABLE IF EXISTS {changed}")
+
+
+def _configure_session(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings every connection and cursor of the warehouse needs."""
+    # Timestamps in the files carry no zone: keep every session in UTC so that casts and
+    # date parts never depend on the machine's zone.
+    con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws its own progress bar on stdout for any statement over 2 s, terminal or
+    # not: it would break `--log-format json` lines and fill cron logs. olist reports
+    # progress itself.
+    con.execute("SET enable_progress_bar = false")
 
 
 def _csv_reader(columns: Sequence[Column]) -> str:
