@@ -384,7 +384,7 @@ def test_load_from_a_gs_uri_uploaded_to_cloud_storage(
     try:
         rows = warehouse.load_csv(
             "gs_raw", "sellers_raw", uri, SELLERS.columns, before_commit=recorded.append
-        )
+        ).rows
         with pytest.raises(LoadError, match="^missing.csv: "):
             warehouse.load_csv(
                 "gs_raw", "sellers_raw", "gs://olist-archive/missing.csv", SELLERS.columns

@@ -213,7 +213,7 @@ def test_a_load_whose_upload_fails_once_is_loaded_again(proxy: FaultyProxy, tmp_
     path.write_text(",".join(SELLERS.column_names) + "\ns1,01001,sao paulo,SP\n", encoding="utf-8")
     proxy.fail("POST", "/upload/", (503, "backendError"))
     with warehouse_at(proxy.url, tmp_path) as warehouse:
-        assert warehouse.load_csv("retry_raw", "sellers_raw", path, SELLERS.columns) == 1
+        assert warehouse.load_csv("retry_raw", "sellers_raw", path, SELLERS.columns).rows == 1
         assert warehouse.row_count("retry_raw", "sellers_raw") == 1
     assert proxy.count("POST", "/upload/") == 2
 

@@ -291,9 +291,9 @@ def test_the_adapter_returns_the_row_count_and_the_change(
     assert isinstance(loaded, LoadedRows)
     assert (created.inserted, created.deleted, created.replaced) == (None, None, True)
     assert (loaded.inserted, loaded.deleted, loaded.replaced) == (5, 2, False)
-    assert loaded == created + 3 == wh.row_count(RAW, "orders_raw")
+    assert loaded.rows == created.rows + 3 == wh.row_count(RAW, "orders_raw")
     # before_commit gets a plain int: it goes into SQL parameters as one.
-    assert counts == [created, loaded] and all(type(n) is int for n in counts)
+    assert counts == [created.rows, loaded.rows] and all(type(n) is int for n in counts)
 
 
 def test_a_table_edited_by_hand_is_put_right_by_the_next_changed_file(

@@ -235,7 +235,7 @@ def _load(warehouse: Warehouse, schema: str, plan: _Plan, load_id: str) -> FileL
         source.raw_table,
         source.file_name,
         "loaded",
-        int(loaded),
+        loaded.rows,
         plan.bytes,
         plan.md5,
         time.perf_counter() - clock,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -62,37 +63,20 @@ class Dialect(Protocol):
         ...
 
 
-class LoadedRows(int):
-    """A raw table's row count after ``load_csv``, and how the load got there.
+@dataclass(frozen=True)
+class LoadedRows:
+    """What ``load_csv`` did: the raw table's row count after it, and how it got there.
 
-    It is the count itself (an int) so that a caller wanting only the count can use it as
-    one. ``inserted`` and ``deleted`` are the rows only in the file and only in the table
+    ``inserted`` and ``deleted`` are the rows only in the file and only in the table
     before the load, counted as multisets (a third copy of a row is one row inserted),
     when the adapter compared the two; None when it rewrote the table without comparing.
     ``replaced`` says the table was rewritten whole rather than changed in place.
     """
 
-    inserted: int | None
-    deleted: int | None
-    replaced: bool
-
-    def __new__(
-        cls,
-        rows: int,
-        *,
-        inserted: int | None = None,
-        deleted: int | None = None,
-        replaced: bool = True,
-    ) -> LoadedRows:
-        loaded = super().__new__(cls, rows)
-        loaded.inserted, loaded.deleted, loaded.replaced = inserted, deleted, replaced
-        return loaded
-
-    def __repr__(self) -> str:
-        return (
-            f"LoadedRows({int(self)}, inserted={self.inserted}, deleted={self.deleted}, "
-            f"replaced={self.replaced})"
-        )
+    rows: int
+    inserted: int | None = None
+    deleted: int | None = None
+    replaced: bool = True
 
 
 class Warehouse(Protocol):

@@ -305,7 +305,7 @@ class DuckDBWarehouse:
                 )
                 loaded = LoadedRows(self.row_count(schema, table))
             if before_commit is not None:
-                before_commit(int(loaded))
+                before_commit(loaded.rows)
         return loaded
 
     def _read_csv(self, sql: str, path: Path, columns: Sequence[Column]) -> None:
