@@ -331,3 +331,39 @@ def test_independent_models_build_concurrently_and_correctly(tmp_path: Path, thr
         assert spy.spans["total"][0] >= last_part_done  # never before all its refs
     finally:
         spy.close()
+
+
+def test_the_duckdb_merge_upserts_on_the_key_within_the_target_filter(
+    wh: DuckDBWarehouse,
+) -> None:
+    """DuckDB applies a MERGE as DELETE + INSERT: the same rows as MERGE's update/insert."""
+    wh.execute("create schema m")
+    wh.execute(
+        "create table m.t as select * from (values "
+        "('a', 1, 'old', date '2018-01-01'), ('a', 2, 'old', date '2018-01-01'), "
+        "('b', 1, 'old', date '2018-02-01'), (null, 1, 'old', date '2018-01-01')"
+        ") as v(k1, k2, v, d)"
+    )
+    source = (
+        "select * from (values ('a', 2, 'new', date '2018-01-01'), "  # matched: replaced
+        "('c', 1, 'new', date '2018-01-01'), "  # new key: inserted
+        "('b', 1, 'new', date '2018-01-01'), "  # its row is outside the filter: not matched
+        "(null, 1, 'new', date '2018-01-01')"  # a NULL key matches nothing
+        ") as v(k1, k2, v, d)"
+    )
+    merged = wh.merge(
+        "m", "t", source, unique_key=["k1", "k2"], target_filter="t.d = date '2018-01-01'"
+    )
+    assert merged == 4
+    assert sorted(wh.query("select k1, k2, v from m.t"), key=repr) == sorted(
+        [
+            ("a", 1, "old"),
+            ("a", 2, "new"),
+            ("b", 1, "old"),
+            ("b", 1, "new"),
+            ("c", 1, "new"),
+            (None, 1, "old"),
+            (None, 1, "new"),
+        ],
+        key=repr,
+    )
