@@ -208,7 +208,12 @@ class Renderer:
         """
         this = self.relation(self.settings.layer_schema(model.layer), model.name)
         if incremental and cutoff is None:
-            cutoff = f"cast('{EPOCH}' as {self.dialect.type_timestamp})"
+            # Said in the SQL too: the docs site shows this render to people.
+            cutoff = (
+                f"cast('{EPOCH}' as {self.dialect.type_timestamp}) "
+                "/* incremental_cutoff(): a build puts the table's watermark minus the "
+                "lookback here */"
+            )
 
         def incremental_cutoff() -> str:
             if not incremental or cutoff is None:
