@@ -366,3 +366,28 @@ def test_importing_the_archive_does_not_import_google() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_files_are_hashed_together_through_the_cache_load_shares(
+    tmp_path: Path, raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One concurrent batch for the files the cache does not know; none on a rerun, and a
+    file `load` hashed is not hashed again."""
+    from olist_cli import filehash
+
+    batches: list[list[str]] = []
+    real = filehash.file_md5s
+
+    def spy(paths: list[Path], **kw: Any) -> list[str]:
+        batches.append([p.name for p in paths])
+        return real(paths, **kw)
+
+    monkeypatch.setattr(filehash, "file_md5s", spy)
+    settings = load_settings(data_dir=tmp_path / "data")
+    cache = filehash.Md5Cache.of(settings.data_dir)
+    cache.md5(raw / NAMES[0])  # as `load` would have
+    cache.save()
+    archive_raw(settings, raw, load_date=DAY)
+    archive_raw(settings, raw, load_date=DAY + dt.timedelta(days=1))
+
+    assert batches == [[NAMES[0]], NAMES[1:]]

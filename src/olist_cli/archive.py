@@ -87,9 +87,10 @@ def archive_raw(
     """
     paths = _source_paths(source_dir)
     day = load_date or dt.datetime.now(dt.UTC).date()
-    hashes = Md5Cache(settings.data_dir / ".olist-md5-cache.json")  # shared with `load`
+    hashes = Md5Cache.of(settings.data_dir)  # shared with `load`
     try:
-        md5s = {path.name: hashes.md5(path) for path in paths}
+        # All at once, so that the files to hash are hashed concurrently, as `load` does.
+        md5s = {path.name: md5 for path, md5 in zip(paths, hashes.md5_all(paths), strict=True)}
     finally:
         hashes.save()
     if settings.gcs_bucket:

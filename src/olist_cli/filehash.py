@@ -23,6 +23,8 @@ from pathlib import Path
 
 from olist_cli.atomic import read_json, write_text_atomic
 
+CACHE_FILE = ".olist-md5-cache.json"  # in the data folder
+
 
 def file_md5(path: Path) -> str:
     """MD5 of the file's bytes, streamed."""
@@ -65,6 +67,11 @@ class Md5Cache:
         if isinstance(loaded, dict):
             self._entries = loaded
 
+    @classmethod
+    def of(cls, data_dir: Path) -> Md5Cache:
+        """The one cache of a data folder, which `load` and `archive` share."""
+        return cls(data_dir / CACHE_FILE)
+
     def md5(self, path: Path) -> str:
         return self.md5_all([path])[0]
 
@@ -81,7 +88,7 @@ class Md5Cache:
                 if entry is not None and entry.get("identity") == identity:
                     found[index] = str(entry["md5"])
         missing = [i for i in range(len(paths)) if i not in found]
-        hashed = file_md5s([paths[i] for i in missing], workers=workers)
+        hashed = file_md5s([paths[i] for i in missing], workers=workers) if missing else []
         with self._lock:
             for index, md5 in zip(missing, hashed, strict=True):
                 self._entries[keys[index]] = {"identity": identities[index], "md5": md5}

@@ -89,7 +89,7 @@ def load_raw(
 
     sources = _present(source_dir)
     paths = [source_dir / source.file_name for source in sources]
-    hashes = Md5Cache(settings.data_dir / ".olist-md5-cache.json")
+    hashes = Md5Cache.of(settings.data_dir)
     # All files at once, so that those to hash are hashed concurrently.
     md5s = file_md5s(paths) if force else hashes.md5_all(paths)
     hashes.save()
