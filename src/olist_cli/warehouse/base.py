@@ -130,8 +130,20 @@ class Warehouse(Protocol):
         """Create or replace a table from a SELECT, atomically; return its row count."""
         ...
 
-    def merge(self, schema: str, name: str, select_sql: str, *, unique_key: Sequence[str]) -> int:
-        """MERGE the SELECT's rows into the table on ``unique_key``; return rows merged."""
+    def merge(
+        self,
+        schema: str,
+        name: str,
+        select_sql: str,
+        *,
+        unique_key: Sequence[str],
+        target_filter: str | None = None,
+    ) -> int:
+        """Upsert the SELECT's rows into the table on ``unique_key``; return rows merged.
+
+        ``target_filter`` (a condition on the table, aliased ``t``) limits the table rows a
+        key can match, as in a MERGE's ON clause: the engine passes the touched partitions.
+        """
         ...
 
     def load_csv(
