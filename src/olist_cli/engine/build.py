@@ -47,13 +47,19 @@ def render_model(
 
 
 def is_incremental(
-    settings: Settings, warehouse: Warehouse, model: Model, full_refresh: bool
+    settings: Settings,
+    warehouse: Warehouse,
+    model: Model,
+    full_refresh: bool,
+    *,
+    exists: bool | None = None,
 ) -> bool:
-    return (
-        model.config.materialized == "incremental"
-        and not full_refresh
-        and warehouse.table_exists(settings.layer_schema(model.layer), model.name)
-    )
+    """Whether the model's next build merges into its table; ``exists``: already looked up."""
+    if model.config.materialized != "incremental" or full_refresh:
+        return False
+    if exists is None:
+        exists = warehouse.table_exists(settings.layer_schema(model.layer), model.name)
+    return exists
 
 
 def _partition_filter(
@@ -305,13 +311,15 @@ def _materialize(
     cfg, schema = model.config, settings.layer_schema(model.layer)
     rows: int | None = None
     try:
-        incremental = is_incremental(settings, warehouse, model, full_refresh)
+        # One catalogue lookup serves both questions: up to date, and merge or create.
+        exists = warehouse.table_exists(schema, model.name)
+        incremental = is_incremental(settings, warehouse, model, full_refresh, exists=exists)
         if (
             not full_refresh
             and job.fingerprint is not None
             and job.recorded is not None
             and job.recorded.fingerprint == job.fingerprint
-            and warehouse.table_exists(schema, model.name)
+            and exists
         ):
             status, message = "up to date", "inputs and SQL unchanged since the last build"
         elif cfg.materialized == "view":
