@@ -111,6 +111,30 @@ def test_incremental_merges_only_rows_inside_the_lookback_window(
     assert got["o2"][0] == "canceled" and "o6" in got
 
 
+def test_the_lookback_setting_moves_the_cutoff(tmp_path: Path, wh: DuckDBWarehouse) -> None:
+    """OLIST_LOOKBACK_DAYS is the window of a model that sets none; a model's own wins."""
+    write_sql(
+        tmp_path,
+        {
+            f"warehouse/{name}.sql": (
+                "{{ config(materialized='incremental', unique_key='id', incremental_key='ts'"
+                f"{extra}) }}}}\nselect id, ts from raw.events"
+            )
+            for name, extra in (("by_setting", ""), ("own", ", lookback_days=1"))
+        },
+    )
+    wh.execute("create schema raw")
+    wh.execute("create table raw.events as select 1 as id, timestamp '2018-01-10 12:00' as ts")
+    settings = engine_settings(tmp_path, threads=1, lookback_days=5)
+    project = load_project(settings, wh.dialect)
+    build(settings, wh, project)
+    for name in ("by_setting", "own"):
+        StateStore(wh, settings.raw_dataset).forget("model", name)  # raw.events is no source
+    got = by_name(build(settings, wh, project))
+    assert got["by_setting"].message.endswith("(ts >= cast('2018-01-05 12:00:00' as TIMESTAMP))")
+    assert got["own"].message.endswith("(ts >= cast('2018-01-09 12:00:00' as TIMESTAMP))")
+
+
 def test_incremental_rerun_on_the_same_data_equals_a_full_refresh(
     shop: tuple[Settings, Project], wh: DuckDBWarehouse
 ) -> None:
