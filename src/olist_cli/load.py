@@ -25,7 +25,7 @@ from typing import Literal
 
 from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
 from olist_cli.errors import SourceError
-from olist_cli.filehash import Md5Cache, file_md5s
+from olist_cli.filehash import Md5Cache
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Dialect, LoadedRows, Warehouse
 
@@ -53,6 +53,10 @@ class FileLoadResult:
     message: str
     inserted: int | None = None
     deleted: int | None = None
+    # The MD5 of the file the table held before (None: no earlier load), and, when asked
+    # for and the table changed in place, the relation of its changed rows (LoadedRows).
+    previous_md5: str | None = None
+    changes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class _Plan:
     reason: str
     previous_rows: int
     forced: bool  # replace the table whole, even where it could change by difference
+    previous_md5: str | None
 
 
 def load_raw(
@@ -74,13 +79,15 @@ def load_raw(
     *,
     force: bool = False,
     on_event: Callable[[FileLoadResult], None] | None = None,
+    keep_changes: bool = False,
 ) -> list[FileLoadResult]:
     """Load the nine files of ``source_dir`` into ``settings.raw_dataset``, in dataset order.
 
     Unchanged files are skipped unless ``force``. Raises SourceError (a file is missing or
     its header is wrong; nothing is loaded) or LoadError (a value, field count or quote is
     wrong; that table and its metadata stay as they were). ``on_event`` receives each
-    file's result as soon as it is known.
+    file's result as soon as it is known. ``keep_changes``: keep each table's changed rows
+    where it changes in place (``FileLoadResult.changes``).
     """
     schema = settings.raw_dataset
     load_id = uuid.uuid4().hex
@@ -89,21 +96,27 @@ def load_raw(
 
     sources = _present(source_dir)
     paths = [source_dir / source.file_name for source in sources]
-    hashes = Md5Cache.of(settings.data_dir)
-    # All files at once, so that those to hash are hashed concurrently.
-    md5s = file_md5s(paths) if force else hashes.md5_all(paths)
-    hashes.save()
+    for source, path in zip(sources, paths, strict=True):
+        check_header(path, source)  # every header, before any table changes
     last_loads = latest_loads(warehouse, schema)
-    plans = [
-        _plan(warehouse, schema, source, path, md5, force, last_loads)
-        for source, path, md5 in zip(sources, paths, md5s, strict=True)
-    ]
+    hashes = Md5Cache.of(settings.data_dir)
     results: list[FileLoadResult] = []
-    for plan in plans:
-        result = _skipped(plan) if plan.skip else _load(warehouse, schema, plan, load_id)
-        results.append(result)
-        if on_event is not None:
-            on_event(result)
+    try:
+        # The files still to hash are hashed in the background: each is loaded as soon
+        # as its own MD5 is known, while the next ones are hashed.
+        with hashes.hashing(paths, reuse=not force) as md5s:
+            for source, path, md5 in zip(sources, paths, md5s, strict=True):
+                plan = _plan(warehouse, schema, source, path, md5.result(), force, last_loads)
+                result = (
+                    _skipped(plan)
+                    if plan.skip
+                    else _load(warehouse, schema, plan, load_id, keep_changes)
+                )
+                results.append(result)
+                if on_event is not None:
+                    on_event(result)
+    finally:
+        hashes.save()
     return results
 
 
@@ -132,7 +145,9 @@ def _plan(
         source.column_names
     )
     if previous is not None and previous.md5 == md5 and table_ok and not force:
-        return _Plan(source, path, md5, size, True, f"unchanged (md5 {md5})", previous.rows, force)
+        return _Plan(
+            source, path, md5, size, True, f"unchanged (md5 {md5})", previous.rows, force, md5
+        )
     if previous is None:
         reason = _FIRST_LOAD
     elif force:
@@ -141,8 +156,8 @@ def _plan(
         reason = "table missing or changed"
     else:
         reason = f"changed (md5 was {previous.md5})"
-    check_header(path, source)
-    return _Plan(source, path, md5, size, False, reason, 0, force)
+    before = previous.md5 if previous is not None else None
+    return _Plan(source, path, md5, size, False, reason, 0, force, before)
 
 
 def check_header(path: Path, source: SourceFile) -> None:
@@ -194,10 +209,13 @@ def _skipped(plan: _Plan) -> FileLoadResult:
         plan.md5,
         0.0,
         plan.reason,
+        previous_md5=plan.previous_md5,
     )
 
 
-def _load(warehouse: Warehouse, schema: str, plan: _Plan, load_id: str) -> FileLoadResult:
+def _load(
+    warehouse: Warehouse, schema: str, plan: _Plan, load_id: str, keep_changes: bool
+) -> FileLoadResult:
     source = plan.source
     started_at = _utc_now()
     clock = time.perf_counter()
@@ -230,6 +248,7 @@ def _load(warehouse: Warehouse, schema: str, plan: _Plan, load_id: str) -> FileL
         source.columns,
         before_commit=record,
         replace=plan.forced,
+        keep_changes=keep_changes,
     )
     return FileLoadResult(
         source.raw_table,
@@ -242,6 +261,8 @@ def _load(warehouse: Warehouse, schema: str, plan: _Plan, load_id: str) -> FileL
         _loaded_message(plan, loaded),
         loaded.inserted,
         loaded.deleted,
+        plan.previous_md5,
+        loaded.changes,
     )
 
 
