@@ -135,16 +135,18 @@ def reorder(lines: Lines) -> Lines:
     return lines
 
 
+# The last field: whether the hashes must be counted. Rows only in the file or only in the
+# table are found by lookups alone; a row that gains or loses a copy needs the counts.
 CHANGES = [
-    pytest.param(ORDERS, insert_orders, 3, 0, id="inserted-rows"),
-    pytest.param(ORDERS, delete_orders, 0, 4, id="deleted-rows"),
-    pytest.param(ORDERS, change_statuses, 2, 2, id="changed-values"),
-    pytest.param(ORDERS, null_appears, 1, 1, id="null-appears"),
-    pytest.param(ORDERS, null_disappears, 1, 1, id="null-disappears"),
-    pytest.param(GEOLOCATION, more_copies, 2, 0, id="more-copies-of-a-row"),
-    pytest.param(GEOLOCATION, fewer_copies, 0, 3, id="fewer-copies-of-a-row"),
-    pytest.param(ORDERS, reorder, 0, 0, id="reordered"),
-    pytest.param(GEOLOCATION, reorder, 0, 0, id="reordered-with-duplicates"),
+    pytest.param(ORDERS, insert_orders, 3, 0, False, id="inserted-rows"),
+    pytest.param(ORDERS, delete_orders, 0, 4, False, id="deleted-rows"),
+    pytest.param(ORDERS, change_statuses, 2, 2, False, id="changed-values"),
+    pytest.param(ORDERS, null_appears, 1, 1, False, id="null-appears"),
+    pytest.param(ORDERS, null_disappears, 1, 1, False, id="null-disappears"),
+    pytest.param(GEOLOCATION, more_copies, 2, 0, True, id="more-copies-of-a-row"),
+    pytest.param(GEOLOCATION, fewer_copies, 0, 3, True, id="fewer-copies-of-a-row"),
+    pytest.param(ORDERS, reorder, 0, 0, False, id="reordered"),
+    pytest.param(GEOLOCATION, reorder, 0, 0, False, id="reordered-with-duplicates"),
 ]
 
 
@@ -191,7 +193,7 @@ def result_for(results: list[FileLoadResult], source: SourceFile) -> FileLoadRes
 # -- loading by difference -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("file", "change", "inserted", "deleted"), CHANGES)
+@pytest.mark.parametrize(("file", "change", "inserted", "deleted", "counted"), CHANGES)
 def test_a_changed_file_is_loaded_by_difference_and_equals_a_fresh_load(
     settings: Settings,
     wh: DuckDBWarehouse,
@@ -200,10 +202,20 @@ def test_a_changed_file_is_loaded_by_difference_and_equals_a_fresh_load(
     change: Callable[[Lines], Lines],
     inserted: int,
     deleted: int,
+    counted: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = source / file.file_name
     first = result_for(load_raw(settings, wh, source), file)
     rewrite(path, change)
+    by_count = []
+    real_by_count = DuckDBWarehouse._by_count
+
+    def spy(*args: Any) -> str:
+        by_count.append(args)
+        return real_by_count(*args)
+
+    monkeypatch.setattr(DuckDBWarehouse, "_by_count", staticmethod(spy))
 
     results = load_raw(settings, wh, source)
 
@@ -221,6 +233,39 @@ def test_a_changed_file_is_loaded_by_difference_and_equals_a_fresh_load(
         [file.raw_table],
     ) == [(result.rows, result.md5)]
     assert temporary_tables(wh) == []
+    assert bool(by_count) == counted
+
+
+@pytest.mark.parametrize("change", [change_statuses, more_copies], ids=["values", "copies"])
+def test_kept_changes_are_the_rows_deleted_and_inserted(
+    settings: Settings, wh: DuckDBWarehouse, source: Path, change: Callable[[Lines], Lines]
+) -> None:
+    file = ORDERS if change is change_statuses else GEOLOCATION
+    path = source / file.file_name
+    load_raw(settings, wh, source)
+    wh.execute(f'create table before_load as select * from {RAW}."{file.raw_table}"')
+    rewrite(path, change)
+
+    result = result_for(load_raw(settings, wh, source, keep_changes=True), file)
+
+    assert result.changes is not None
+    table, listed = f'{RAW}."{file.raw_table}"', ", ".join(file.column_names)
+    kept = f"select {listed} from {result.changes} where olist_inserted"
+    gone = f"select {listed} from {result.changes} where not olist_inserted"
+
+    def count(sql: str) -> int:
+        return int(wh.query(f"select count(*) from ({sql})")[0][0])
+
+    # The kept rows hold the whole difference, both ways, and come from the right side.
+    new, old = f"select * from {table}", "select * from before_load"
+    assert count(f"{new} except all {old} except all {kept}") == 0
+    assert count(f"{old} except all {new} except all {gone}") == 0
+    assert count(f"{kept} except all {new}") == 0
+    assert count(f"{gone} except all {old}") == 0
+    assert result.inserted is not None and result.deleted is not None
+    assert count(kept) - count(gone) == result.inserted - result.deleted
+    if change is change_statuses:  # no repeated rows: exactly the changed rows
+        assert (count(kept), count(gone)) == (result.inserted, result.deleted) == (2, 2)
 
 
 def test_olist_load_shows_the_change_on_the_console_and_in_json_logs(

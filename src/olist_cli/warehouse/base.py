@@ -63,6 +63,10 @@ class Dialect(Protocol):
         ...
 
 
+# The column of LoadedRows.changes that tells an inserted row (true) from a deleted one.
+CHANGE_INSERTED = "olist_inserted"
+
+
 @dataclass(frozen=True)
 class LoadedRows:
     """What ``load_csv`` did: the raw table's row count after it, and how it got there.
@@ -71,12 +75,16 @@ class LoadedRows:
     before the load, counted as multisets (a third copy of a row is one row inserted),
     when the adapter compared the two; None when it rewrote the table without comparing.
     ``replaced`` says the table was rewritten whole rather than changed in place.
+    ``changes``: when the caller asked to keep them and the table changed in place, a
+    relation on this connection of the rows deleted and inserted (the table's columns and
+    a boolean ``olist_inserted``), until the connection closes or its transaction rolls back.
     """
 
     rows: int
     inserted: int | None = None
     deleted: int | None = None
     replaced: bool = True
+    changes: str | None = None
 
 
 class Warehouse(Protocol):
@@ -155,6 +163,7 @@ class Warehouse(Protocol):
         *,
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
+        keep_changes: bool = False,
     ) -> LoadedRows:
         """Make ``table`` hold exactly the typed rows of a CSV file; return its row count.
 
@@ -162,6 +171,8 @@ class Warehouse(Protocol):
         by difference; ``replace`` asks for the whole table to be rewritten instead.
         Atomic: on any error the table is left exactly as it was. ``before_commit`` runs
         with the row count inside the same unit of work (it records `_load_metadata`).
+        ``keep_changes``: keep the changed rows, when loading by difference, for the
+        caller to test only those (see ``LoadedRows.changes``).
         """
         ...
 

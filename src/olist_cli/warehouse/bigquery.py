@@ -781,6 +781,7 @@ class BigQueryWarehouse:
         *,
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
+        keep_changes: bool = False,  # a whole-table load has no changed rows to keep
     ) -> LoadedRows:
         """Replace ``table`` with the typed rows of a CSV file: a local path or a gs:// URI.
 

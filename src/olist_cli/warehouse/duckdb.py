@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import duckdb
 
 from olist_cli.dataset import Column, ColumnType
-from olist_cli.warehouse.base import LoadedRows, Params
+from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params
 from olist_cli.warehouse.duckdb_errors import csv_load_error
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
@@ -34,8 +34,12 @@ REPLACE_ABOVE_REWRITTEN_SHARE = 0.5
 # Columns of the comparison, named so that no Olist file's column can clash with them.
 _ROW_HASH = "olist_row_hash"
 _IN_FILE = "olist_in_file"
-_FILE_ROWS = "olist_file_rows"
-_TABLE_ROWS = "olist_table_rows"
+_ROWID = "olist_rowid"
+# Which rows of the comparison a row of its result is: a file row to insert, a table row
+# (by rowid) to delete, or one side's totals (row count in the rowid column, sum of hashes
+# in the hash column).
+_PART = "olist_part"
+_FILE_ROW, _TABLE_ROW, _FILE_TOTAL, _TABLE_TOTAL = 1, 2, 3, 4
 
 
 def quote_ident(name: str) -> str:
@@ -285,12 +289,14 @@ class DuckDBWarehouse:
         *,
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
+        keep_changes: bool = False,
     ) -> LoadedRows:
         """Make ``table`` hold exactly the CSV's rows, typed by ``columns``, in one transaction.
 
         A table that already has exactly these columns and types is changed in place, by
         difference (see ``_load_difference``), unless ``replace``; any other table is
-        replaced, or created, from the file.
+        replaced, or created, from the file. ``keep_changes``: a change in place also
+        leaves the rows it deleted and inserted in a temporary table (``LoadedRows.changes``).
 
         The reader is strict: no type guessing, no skipped bad rows. If it fails, the
         transaction rolls back, the previous table is untouched, and a one-line LoadError
@@ -303,7 +309,7 @@ class DuckDBWarehouse:
         with self.transaction():
             self.ensure_schema(schema)
             if not replace and self.columns(schema, table) == expected:
-                loaded = self._load_difference(relation, path, columns)
+                loaded = self._load_difference(relation, path, columns, keep_changes)
             else:
                 self._read_csv(
                     f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {_csv_reader(columns)}",
@@ -322,7 +328,9 @@ class DuckDBWarehouse:
         except duckdb.Error as exc:
             raise csv_load_error(path, columns, str(exc)) from exc
 
-    def _load_difference(self, relation: str, path: Path, columns: Sequence[Column]) -> LoadedRows:
+    def _load_difference(
+        self, relation: str, path: Path, columns: Sequence[Column], keep_changes: bool
+    ) -> LoadedRows:
         """Turn ``relation`` into the CSV's rows by deleting and inserting only what differs.
 
         A daily snapshot changes a few thousand of a million rows. Rewriting the table
@@ -330,63 +338,52 @@ class DuckDBWarehouse:
         commit; comparing costs a scan of the table, and then only the changed rows are
         written.
 
-        Each row gets a 64-bit hash of its values, and the file and the table are
-        compared hash by hash, by COUNT rather than presence: a raw table is a multiset
-        (the geolocation file repeats rows exactly), so a row whose number of copies
-        changed is a change. For each hash whose count differs, every table row with
-        that hash is deleted and every file row with it inserted, so the result is exact
-        even when different rows share a hash. The one way to be wrong is a hash whose
-        count stayed the same while its rows changed: a row replaced by a different row
-        with the same hash, about 2^-64 per changed row. ``olist load --force``
-        replaces the tables whole.
+        Each row gets a 64-bit hash of its values, and the file and the table are compared
+        hash by hash, as multisets: the geolocation file repeats rows exactly, so a row
+        whose number of copies changed is a change. For each hash whose count differs,
+        every table row with that hash is deleted and every file row with it inserted, so
+        the result is exact even when different rows share a hash.
+
+        Most changes are rows only on one side: new, edited or removed rows. Those are
+        found first, by hash lookups alone (``_one_sided``), which is a third cheaper
+        than counting every hash; the rows on both sides must then have equal counts and
+        equal sums of hashes. When they do not (a repeated row gained or lost a copy), the
+        hashes are counted (``_by_count``). The one way to be wrong is a row replaced by a
+        different row with the same hash, about 2^-64 per changed row. ``olist load
+        --force`` replaces the tables whole.
 
         The comparison is with the table itself, not with the file loaded before, so a
         table edited by hand is put right too. When the rows to delete and insert are
         more than REPLACE_ABOVE_REWRITTEN_SHARE of the file's, the table is rewritten
         from the file instead.
         """
-        changed = f"olist_changed_{uuid.uuid4().hex[:12]}"
-        names = [quote_ident(c.name) for c in columns]
-        listed = ", ".join(names)
-        row_hash = f"hash({listed})"
-        in_file = f"count(*) FILTER (WHERE {_IN_FILE})"
-        in_table = f"count(*) FILTER (WHERE NOT {_IN_FILE})"
+        uid = uuid.uuid4().hex[:12]
+        changed = f"olist_changed_{uid}"
+        listed = ", ".join(quote_ident(c.name) for c in columns)
         try:
-            # One statement parses, compares and keeps only the changed hashes with the
-            # file's rows for them (a hash only in the table gets one row of NULLs). The
-            # parsed file lives only while it runs: a temporary table, even dropped, would
-            # be held until the caller's transaction ends (700 MB at scale 10, through the
-            # whole of `olist run-all`). One aggregate over both sides is faster than one
-            # per side and a full outer join of the two.
-            self._read_csv(
-                f"CREATE TEMP TABLE {changed} AS\n"
-                f"WITH parsed AS MATERIALIZED (\n"
-                f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}\n"
-                "), counts AS MATERIALIZED (\n"
-                f"  SELECT {_ROW_HASH}, {in_file} AS {_FILE_ROWS}, {in_table} AS {_TABLE_ROWS}\n"
-                f"  FROM (SELECT {_ROW_HASH}, true AS {_IN_FILE} FROM parsed\n"
-                f"        UNION ALL SELECT {row_hash}, false FROM {relation})\n"
-                f"  GROUP BY {_ROW_HASH} HAVING {in_file} <> {in_table}\n"
-                ")\n"
-                f"SELECT {_ROW_HASH}, {_FILE_ROWS}, {_TABLE_ROWS}, {listed}\n"
-                f"FROM parsed JOIN counts USING ({_ROW_HASH})\n"
-                f"UNION ALL SELECT {_ROW_HASH}, {_FILE_ROWS}, {_TABLE_ROWS}, "
-                + ", ".join(f"NULL AS {n}" for n in names)
-                + f" FROM counts WHERE {_FILE_ROWS} = 0",
-                path,
-                columns,
+            # One statement parses and compares, and keeps only the changed rows: the
+            # file's with their values, the table's by rowid. The parsed file lives only
+            # while it runs: a temporary table, even dropped, would be held until the
+            # caller's transaction ends (700 MB at scale 10, through all of `run-all`).
+            self._read_csv(self._one_sided(changed, relation, columns), path, columns)
+            if not self._one_sided_is_exact(changed):
+                self.con.execute(f"DROP TABLE {changed}")
+                self._read_csv(self._by_count(changed, relation, columns), path, columns)
+            inserted, deleted, rewritten, before = (
+                int(n)
+                for n in self.con.execute(
+                    # Per hash: f file rows, t table rows. inserted/deleted: the multiset
+                    # difference, what a person calls the change (a third copy of a row is
+                    # +1). rewritten: the rows the delete and insert touch, their cost.
+                    "SELECT coalesce(sum(greatest(f - t, 0)), 0), "
+                    "coalesce(sum(greatest(t - f, 0)), 0), coalesce(sum(f + t), 0), "
+                    f"(SELECT count(*) FROM {relation}) FROM ("
+                    f"SELECT count(*) FILTER (WHERE {_PART} = {_FILE_ROW}) AS f, "
+                    f"count(*) FILTER (WHERE {_PART} = {_TABLE_ROW}) AS t FROM {changed} "
+                    f"WHERE {_PART} IN ({_FILE_ROW}, {_TABLE_ROW}) GROUP BY {_ROW_HASH})"
+                ).fetchone()
+                or (0, 0, 0, 0)
             )
-            # inserted/deleted: the multiset difference, what a person calls the change
-            # (a third copy of a row is +1). rewritten: the rows the delete and insert
-            # below touch (that row's two old copies and three new ones), their cost.
-            counts = self.con.execute(
-                f"SELECT coalesce(sum(greatest({_FILE_ROWS} - {_TABLE_ROWS}, 0)), 0), "
-                f"coalesce(sum(greatest({_TABLE_ROWS} - {_FILE_ROWS}, 0)), 0), "
-                f"coalesce(sum({_FILE_ROWS} + {_TABLE_ROWS}), 0), "
-                f"(SELECT count(*) FROM {relation}) "
-                f"FROM (SELECT DISTINCT {_ROW_HASH}, {_FILE_ROWS}, {_TABLE_ROWS} FROM {changed})"
-            ).fetchone()
-            inserted, deleted, rewritten, before = (int(n) for n in counts or (0, 0, 0, 0))
             rows = before + inserted - deleted
             if rewritten > REPLACE_ABOVE_REWRITTEN_SHARE * rows:
                 # Parsed once more, rather than kept: this is the rare case.
@@ -396,21 +393,95 @@ class DuckDBWarehouse:
                     columns,
                 )
                 return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=True)
+            removed = f"SELECT {_ROWID} FROM {changed} WHERE {_PART} = {_TABLE_ROW}"
+            added = f"SELECT {listed} FROM {changed} WHERE {_PART} = {_FILE_ROW}"
+            kept = None
+            if keep_changes:
+                # Read before the delete: the deleted rows' values live only in the table.
+                kept = f"olist_delta_{uid}"
+                self.con.execute(
+                    f"CREATE TEMP TABLE {kept} AS\n"
+                    f"SELECT {listed}, true AS {CHANGE_INSERTED} FROM ({added})\n"
+                    f"UNION ALL SELECT {listed}, false FROM {relation} WHERE rowid IN ({removed})"
+                )
             if rewritten:
-                self.con.execute(
-                    f"DELETE FROM {relation} WHERE {row_hash} IN "
-                    f"(SELECT {_ROW_HASH} FROM {changed} WHERE {_TABLE_ROWS} > 0)"
-                )
-                self.con.execute(
-                    f"INSERT INTO {relation} ({listed}) "
-                    f"SELECT {listed} FROM {changed} WHERE {_FILE_ROWS} > 0"
-                )
-            return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=False)
+                self.con.execute(f"DELETE FROM {relation} WHERE rowid IN ({removed})")
+                self.con.execute(f"INSERT INTO {relation} ({listed}) {added}")
+            return LoadedRows(
+                rows, inserted=inserted, deleted=deleted, replaced=False, changes=kept
+            )
         finally:
             # After a failed statement the transaction refuses even this; the temporary
             # table then goes with its rollback, and the first error is the one to see.
             with suppress(duckdb.Error):
                 self.con.execute(f"DROP TABLE IF EXISTS {changed}")
+
+    @staticmethod
+    def _one_sided(changed: str, relation: str, columns: Sequence[Column]) -> str:
+        """The rows whose hash is only in the file, or only in the table, and both sides'
+        row counts and sums of hashes (mod 2^64), for ``_one_sided_is_exact``."""
+        names = [quote_ident(c.name) for c in columns]
+        listed, nulls = ", ".join(names), ", ".join(f"NULL AS {n}" for n in names)
+        row_hash = f"hash({listed})"
+        summed = f"(sum({_ROW_HASH}::HUGEINT) % {2**64})::UBIGINT"
+        return (
+            f"CREATE TEMP TABLE {changed} AS\n"
+            f"WITH parsed AS MATERIALIZED (\n"
+            f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}\n"
+            "), table_rows AS MATERIALIZED (\n"
+            f"  SELECT {row_hash} AS {_ROW_HASH}, rowid AS {_ROWID} FROM {relation}\n"
+            ")\n"
+            f"SELECT {_FILE_ROW} AS {_PART}, {_ROW_HASH}, NULL::BIGINT AS {_ROWID}, {listed} "
+            f"FROM parsed WHERE {_ROW_HASH} NOT IN (SELECT {_ROW_HASH} FROM table_rows)\n"
+            f"UNION ALL SELECT {_TABLE_ROW}, {_ROW_HASH}, {_ROWID}, {nulls} FROM table_rows "
+            f"WHERE {_ROW_HASH} NOT IN (SELECT {_ROW_HASH} FROM parsed)\n"
+            f"UNION ALL SELECT {_FILE_TOTAL}, {summed}, count(*), {nulls} FROM parsed\n"
+            f"UNION ALL SELECT {_TABLE_TOTAL}, {summed}, count(*), {nulls} FROM table_rows"
+        )
+
+    def _one_sided_is_exact(self, changed: str) -> bool:
+        """Whether the rows on both sides agree: same count, same sum of hashes.
+
+        They differ when a hash on both sides has a different count on each: then the
+        one-sided rows are not the whole change.
+        """
+        found = self.con.execute(
+            f"SELECT {_PART}, count(*), sum({_ROW_HASH}::HUGEINT), max({_ROWID}) "
+            f"FROM {changed} GROUP BY {_PART}"
+        ).fetchall()
+        by_part = {int(part): (int(n), int(total or 0), int(r or 0)) for part, n, total, r in found}
+        file_rows, file_sum, _ = by_part.get(_FILE_ROW, (0, 0, 0))
+        table_rows, table_sum, _ = by_part.get(_TABLE_ROW, (0, 0, 0))
+        _, all_file_sum, all_file_rows = by_part[_FILE_TOTAL]
+        _, all_table_sum, all_table_rows = by_part[_TABLE_TOTAL]
+        same_count = all_file_rows - file_rows == all_table_rows - table_rows
+        same_sum = (all_file_sum - file_sum - (all_table_sum - table_sum)) % 2**64 == 0
+        return same_count and same_sum
+
+    @staticmethod
+    def _by_count(changed: str, relation: str, columns: Sequence[Column]) -> str:
+        """The rows of every hash whose count differs between the file and the table."""
+        names = [quote_ident(c.name) for c in columns]
+        listed, nulls = ", ".join(names), ", ".join(f"NULL AS {n}" for n in names)
+        row_hash = f"hash({listed})"
+        in_file = f"count(*) FILTER (WHERE {_IN_FILE})"
+        in_table = f"count(*) FILTER (WHERE NOT {_IN_FILE})"
+        return (
+            f"CREATE TEMP TABLE {changed} AS\n"
+            f"WITH parsed AS MATERIALIZED (\n"
+            f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}\n"
+            "), table_rows AS MATERIALIZED (\n"
+            f"  SELECT {row_hash} AS {_ROW_HASH}, rowid AS {_ROWID} FROM {relation}\n"
+            "), counts AS MATERIALIZED (\n"
+            f"  SELECT {_ROW_HASH} FROM (SELECT {_ROW_HASH}, true AS {_IN_FILE} FROM parsed\n"
+            f"        UNION ALL SELECT {_ROW_HASH}, false FROM table_rows)\n"
+            f"  GROUP BY {_ROW_HASH} HAVING {in_file} <> {in_table}\n"
+            ")\n"
+            f"SELECT {_FILE_ROW} AS {_PART}, {_ROW_HASH}, NULL::BIGINT AS {_ROWID}, {listed}\n"
+            f"FROM parsed SEMI JOIN counts USING ({_ROW_HASH})\n"
+            f"UNION ALL SELECT {_TABLE_ROW}, {_ROW_HASH}, {_ROWID}, {nulls}\n"
+            f"FROM table_rows SEMI JOIN counts USING ({_ROW_HASH})"
+        )
 
 
 def _configure_session(con: duckdb.DuckDBPyConnection) -> None:
