@@ -1,5 +1,6 @@
 {{ config(
     materialized='view',
+    delta_key='customer_id',
     description='One row per customer_id from customers_raw. customer_id is per ORDER in Olist; the person is customer_unique_id. City trimmed and lower-cased, state upper-cased; zip prefix kept as a 5-character string.',
     columns={
         'customer_id': {'description': 'Per-order customer id.', 'tests': ['unique', 'not_null']},

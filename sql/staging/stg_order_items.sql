@@ -1,5 +1,6 @@
 {{ config(
     materialized='view',
+    delta_key='order_id',
     description='One row per order item (order_id, order_item_id) from order_items_raw. Each row is one unit sold; price and freight in BRL.',
     columns={
         'order_id': {'description': 'Order the item belongs to.', 'tests': ['not_null', {'relationships': {'to': 'stg_orders', 'field': 'order_id'}}]},

@@ -1,5 +1,6 @@
 {{ config(
     materialized='view',
+    delta_key='order_id',
     description='One row per order from orders_raw. Status trimmed and lower-cased; purchase date as a DATE; order_updated_at = the latest non-null order event (purchase, approval, carrier hand-over, customer delivery), the column that moves forward when an order progresses and drives the incremental facts.',
     columns={
         'order_id': {'description': 'Natural key of the order.', 'tests': ['unique', 'not_null']},

@@ -1,5 +1,6 @@
 {{ config(
     materialized='view',
+    delta_key='order_id',
     description='One row per payment (order_id, payment_sequential) from payments_raw. payment_sequential is not a dense index (some orders start at 2); not_defined payments of 0.00 are kept as they are.',
     columns={
         'order_id': {'description': 'Order paid.', 'tests': ['not_null', {'relationships': {'to': 'stg_orders', 'field': 'order_id'}}]},

@@ -1,5 +1,6 @@
 {{ config(
     materialized='view',
+    delta_key='order_id',
     description='Reviews at the grain of one row per (review_id, order_id). review_id is not unique in Olist (one review can cover several orders of a cart) and an order can have several reviews, so neither column alone is a key. When the same (review_id, order_id) appears more than once, the row with the latest answer is kept (then the latest creation date, then the lowest score, then the comment text, so the choice is deterministic on every engine). is_latest_order_review marks the one review per order an analysis should use.',
     columns={
         'review_id': {'description': 'Review id; repeats across orders.', 'tests': ['not_null']},

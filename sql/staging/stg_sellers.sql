@@ -1,5 +1,6 @@
 {{ config(
     materialized='view',
+    delta_key='seller_id',
     description='One row per seller from sellers_raw. seller_city is trimmed and lower-cased (the raw text is free-form: accents, "- sp" suffixes, typos, even e-mails) and the raw text is kept as seller_city_raw. seller_state is upper-cased; 35 real sellers have a state that contradicts their zip prefix, reported by the warn test assert_seller_state_matches_zip.',
     columns={
         'seller_id': {'description': 'Natural key of the seller.', 'tests': ['unique', 'not_null']},

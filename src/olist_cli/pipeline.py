@@ -32,6 +32,7 @@ from olist_cli.run_results import RunRecord, StageResult
 
 if TYPE_CHECKING:
     from olist_cli.engine import Project
+    from olist_cli.engine.changes import RunChanges
     from olist_cli.settings import Settings
     from olist_cli.sources import Fetched
     from olist_cli.warehouse.base import Warehouse
@@ -61,6 +62,9 @@ class Run:
     reporter: Reporter
     record: RunRecord
     warehouse: Warehouse | None = None
+    # What this run's load changed, row by row, when it kept that (run-all on DuckDB):
+    # the build adds its own, and the tests check the changed rows only where they can.
+    changes: RunChanges | None = None
 
     @property
     def wh(self) -> Warehouse:
@@ -286,11 +290,18 @@ def stage_archive(run: Run, folder: Path, *, load_date: dt.date | None = None) -
     return None, f"{archived} archived, {len(results) - archived} unchanged"
 
 
-def stage_load(run: Run, folder: Path, *, force: bool) -> Outcome:
-    """Load the nine files into raw tables; skipped (unchanged) files count no rows."""
+def stage_load(run: Run, folder: Path, *, force: bool, keep_changes: bool = False) -> Outcome:
+    """Load the nine files into raw tables; skipped (unchanged) files count no rows.
+
+    ``keep_changes``: keep the rows each table changed by, in ``run.changes``.
+    """
+    from olist_cli.engine.changes import RunChanges
     from olist_cli.load import load_raw
 
+    every: list[Any] = []  # each file's result, from every attempt
+
     def on_file(r: Any) -> None:
+        every.append(r)
         if r.status == "skipped":
             text, style = f"{r.table:<40} skipped   {r.message}", "dim"
         else:
@@ -314,10 +325,14 @@ def stage_load(run: Run, folder: Path, *, force: bool) -> Outcome:
 
     def load_once() -> list[Any]:
         # A retry resumes where it stopped: files already loaded are skipped by their MD5.
-        return load_raw(run.settings, run.wh, folder, force=force, on_event=on_file)
+        return load_raw(
+            run.settings, run.wh, folder, force=force, on_event=on_file, keep_changes=keep_changes
+        )
 
     with run.reporter.status("load: raw tables"):
         results = with_retries(run, "load", load_once)
+    if keep_changes:
+        run.changes = RunChanges.from_load(every)
     run.record.add("files", results)
     loaded = [r for r in results if r.status == "loaded"]
     summary = f"{len(loaded)} loaded, {len(results) - len(loaded)} unchanged"
@@ -366,6 +381,7 @@ def stage_transform(
             on_event=on_model,
             threads=threads,
             all_or_nothing=all_or_nothing,
+            changes=run.changes,
         )
     run.record.add("models", results)
     failed = [r for r in results if r.status == "error"]
@@ -422,6 +438,7 @@ def stage_test(
 ) -> Outcome:
     """Run the data tests; raise DataTestFailure if an error-level test failed."""
     from olist_cli.engine import load_project, run_tests
+    from olist_cli.engine.checks import CHANGED_ROWS_NOTE
 
     reporter = run.reporter
     project = project or load_project(run.settings, run.wh.dialect)
@@ -433,6 +450,7 @@ def stage_test(
             select=select,
             threads=threads,
             all_or_nothing=all_or_nothing,
+            changes=run.changes,
         )
     run.record.add("tests", results)
     bad = [r for r in results if r.status in ("fail", "error")]
@@ -463,7 +481,10 @@ def stage_test(
             reporter.detail(f"reproduce: {' '.join(r.sql.split())}")
     passed = sum(1 for r in results if r.status == "pass")
     cached = sum(1 for r in results if "(up to date" in r.message)
-    reused = f" ({cached} up to date, not re-run)" if cached else ""
+    narrowed = sum(1 for r in results if CHANGED_ROWS_NOTE in r.message)
+    notes = [f"{cached} up to date, not re-run"] if cached else []
+    notes += [f"{narrowed} on changed rows only"] if narrowed else []
+    reused = f" ({'; '.join(notes)})" if notes else ""
     summary = f"{len(results)} tests: {passed} passed, {len(warned)} warned, {len(bad)} failed"
     reporter.event("test", summary + reused, passed=passed, warned=len(warned), failed=len(bad))
     if bad:
@@ -520,7 +541,11 @@ def run_all(
             result.rows, result.message = stage_archive(run, fetched.folder)
     with publishing(run) as threads:
         with run.stage("load") as result:
-            result.rows, result.message = stage_load(run, fetched.folder, force=force)
+            # Kept where tests can use them: on the one connection of the publish.
+            keep = run.wh.audit_on_one_connection and not (force or full_refresh)
+            result.rows, result.message = stage_load(
+                run, fetched.folder, force=force, keep_changes=keep
+            )
         with run.stage("transform") as result:
             from olist_cli.engine import load_project
 

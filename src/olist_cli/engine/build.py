@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from olist_cli.engine.changes import UNCHANGED, Changed, RunChanges
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import Model, Project
 from olist_cli.engine.render import Renderer
@@ -162,9 +164,17 @@ def _cutoff(settings: Settings, warehouse: Warehouse, model: Model) -> _Cutoff:
 
 
 def _merge(
-    settings: Settings, warehouse: Warehouse, model: Model, sql: str, cutoff: _Cutoff
+    settings: Settings,
+    warehouse: Warehouse,
+    model: Model,
+    sql: str,
+    cutoff: _Cutoff,
+    changes: RunChanges | None = None,
 ) -> tuple[int, str]:
-    """MERGE the model's rows from ``cutoff`` on into its table; return (rows, message)."""
+    """MERGE the model's rows from ``cutoff`` on into its table; return (rows, message).
+
+    ``changes``: note the keys merged, the rows that may have changed (see changes.py).
+    """
     schema, cfg = settings.layer_schema(model.layer), model.config
     if cutoff.literal is None:
         source_sql = sql
@@ -182,12 +192,41 @@ def _merge(
         if cfg.partition_by:
             target_filter, partitions = _partition_filter(warehouse, cfg.partition_by, rows_sql)
             if target_filter is None:
+                if changes is not None:
+                    changes.models[model.name] = UNCHANGED
                 return 0, f"nothing new ({cutoff.since})"
+        if changes is not None and staging:
+            changes.models[model.name] = _merged_keys(warehouse, model, rows_sql)
         rows = warehouse.merge(
             schema, model.name, rows_sql, unique_key=cfg.unique_key, target_filter=target_filter
         )
     where = f" in {partitions} partition(s)" if partitions else ""
     return rows, f"merged {rows} rows{where} ({cutoff.since})"
+
+
+def _check_delta_key(settings: Settings, warehouse: Warehouse, model: Model) -> None:
+    """A view's delta_key must name columns of both the view and the raw table it reads."""
+    key = model.config.delta_key
+    if not key:
+        return
+    tables = [(settings.layer_schema(model.layer), model.name, "the view")]
+    tables += [(settings.raw_dataset, raw, f"raw table {raw}") for raw in model.sources]
+    for schema, name, what in tables:
+        have = {c.lower() for c, _ in warehouse.columns(schema, name)}
+        missing = [c for c in key if c.lower() not in have]
+        if missing:
+            raise ProjectError(
+                f"{model.name}: delta_key {', '.join(missing)} is not a column of {what}"
+            )
+
+
+def _merged_keys(warehouse: Warehouse, model: Model, rows_sql: str) -> Changed:
+    """The unique_key values about to be merged, kept in a scratch table for the tests."""
+    key = model.config.unique_key
+    name = f"olist_merged_{model.name}_{uuid.uuid4().hex[:8]}"
+    listed = ", ".join(key)
+    warehouse.execute(f"create temp table {name} as select distinct {listed} from ({rows_sql}) s")
+    return Changed(key, f"select * from {name}")
 
 
 def _digest_with_refs(
@@ -243,6 +282,27 @@ def _logic(
     return _digest_with_refs(model, definition, logics, state, "definition")
 
 
+def _start(
+    model: Model,
+    logic: str | None,
+    recorded: Recorded | None,
+    state: StateStore,
+    changes: RunChanges,
+) -> str | None:
+    """The model's recorded fingerprint, if it describes the data the model held at the start.
+
+    That is: the fingerprint its logic gives with the raw files loaded before this run
+    and its refs' own starting fingerprints. A view whose raw table was loaded alone
+    since the view's last build fails this, as does any model whose SQL changed.
+    """
+    if recorded is None or logic is None:
+        return None
+    start = _digest_with_refs(
+        model, logic, changes.start, state, "fingerprint", changes.sources_before
+    )
+    return recorded.fingerprint if start == recorded.fingerprint else None
+
+
 def _stale_incrementals(
     settings: Settings,
     warehouse: Warehouse,
@@ -284,12 +344,19 @@ class _Job:
 
 
 def _build_one(
-    settings: Settings, warehouse: Warehouse, renderer: Renderer, job: _Job, full_refresh: bool
+    settings: Settings,
+    warehouse: Warehouse,
+    renderer: Renderer,
+    job: _Job,
+    full_refresh: bool,
+    changes: RunChanges | None = None,
 ) -> ModelResult:
     start = time.perf_counter()
     model, cfg = job.model, job.model.config
     with metered(warehouse) as used:
-        status, message, rows = _materialize(settings, warehouse, renderer, job, full_refresh)
+        status, message, rows = _materialize(
+            settings, warehouse, renderer, job, full_refresh, changes
+        )
     return ModelResult(
         name=model.name,
         layer=model.layer,
@@ -304,9 +371,17 @@ def _build_one(
 
 
 def _materialize(
-    settings: Settings, warehouse: Warehouse, renderer: Renderer, job: _Job, full_refresh: bool
+    settings: Settings,
+    warehouse: Warehouse,
+    renderer: Renderer,
+    job: _Job,
+    full_refresh: bool,
+    changes: RunChanges | None = None,
 ) -> tuple[str, str, int | None]:
-    """Build one model; (status, message, rows). Errors are reported, not raised."""
+    """Build one model; (status, message, rows). Errors are reported, not raised.
+
+    ``changes``: note which of its rows may have changed (see changes.py).
+    """
     model = job.model
     cfg, schema = model.config, settings.layer_schema(model.layer)
     rows: int | None = None
@@ -322,11 +397,16 @@ def _materialize(
             and exists
         ):
             status, message = "up to date", "inputs and SQL unchanged since the last build"
+            if changes is not None:
+                changes.models[model.name] = UNCHANGED
         elif cfg.materialized == "view":
             warehouse.create_view(
                 schema, model.name, renderer.render_model(model, incremental=False)
             )
             status, message = "success", "view created"
+            if changes is not None:
+                _check_delta_key(settings, warehouse, model)
+                changes.models[model.name] = changes.of_view(model)
         elif incremental:
             cutoff = _cutoff(settings, warehouse, model)
             # An empty table takes every row: the model's full SELECT, not its recent slice.
@@ -334,7 +414,7 @@ def _materialize(
                 model, incremental=cutoff.literal is not None, cutoff=cutoff.literal
             )
             _check_shape(warehouse, model, schema, sql, job.definition, job.recorded)
-            rows, message = _merge(settings, warehouse, model, sql, cutoff)
+            rows, message = _merge(settings, warehouse, model, sql, cutoff, changes)
             status = "success"
         else:
             sql = renderer.render_model(model, incremental=False)
@@ -359,6 +439,7 @@ def build(
     on_event: Callable[[ModelResult], None] | None = None,
     threads: int | None = None,
     all_or_nothing: bool = False,
+    changes: RunChanges | None = None,
 ) -> list[ModelResult]:
     """Build the selected models; results in build order. ``on_event`` runs on this thread.
 
@@ -367,7 +448,12 @@ def build(
     concurrently, each on its own connection. ``all_or_nothing``: the caller publishes
     nothing if a model fails (and a failed statement ends a DuckDB transaction), so the
     build stops at the first failure instead of building models that will be thrown away.
+    ``changes``: the load's changes, to which the build adds each model's (see
+    changes.py); kept on one thread only, where scratch tables share one connection.
     """
+    workers = threads if threads is not None else settings.threads
+    if workers > 1 or full_refresh:
+        changes = None
     graph = Graph(project)
     chosen = graph.select(select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
@@ -389,7 +475,10 @@ def build(
             fingerprint = _fingerprint(model, logic or own, built, state, sources)
         except ProjectError:  # the build reports it, with the file and line
             logic, fingerprint = None, None
-        jobs[name] = _Job(model, logic, fingerprint, state.get("model", name))
+        recorded = state.get("model", name)
+        if changes is not None:
+            changes.start[name] = _start(model, logic, recorded, state, changes)
+        jobs[name] = _Job(model, logic, fingerprint, recorded)
         return jobs[name]
 
     def record(result: ModelResult) -> None:
@@ -432,14 +521,13 @@ def build(
 
     sorter = graph.sorter(chosen)
     sorter.prepare()
-    workers = threads if threads is not None else settings.threads
     if workers <= 1:
         while sorter.is_active():
             ready = sorter.get_ready()
             if not ready:
                 break  # what is left waits on a failed model
             for name in ready:
-                result = _build_one(settings, warehouse, renderer, job(name), full_refresh)
+                result = _build_one(settings, warehouse, renderer, job(name), full_refresh, changes)
                 record(result)
                 if result.status != "error":
                     sorter.done(name)

@@ -7,27 +7,34 @@ SQL does not run reports 'error'. Nothing is raised: the caller decides the exit
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
 from olist_cli.engine.build import first_line
+from olist_cli.engine.changes import ChangedRows, RunChanges
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import DataTest, Project
 from olist_cli.engine.render import Renderer
 from olist_cli.engine.results import TestResult, metered
 from olist_cli.engine.state import Recorded, StateStore, digest
+from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
 
 SAMPLE_ROWS = 5
+# Said of a test run on the changed rows only, and counted in the run's summary.
+CHANGED_ROWS_NOTE = "(changed rows only: the others passed on the data this run started from)"
 
 
 class BatchFailed(Exception):
     """The one counting query failed: some test does not run."""
 
 
-def _count_all(warehouse: Warehouse, renderer: Renderer, tests: list[DataTest]) -> list[int] | None:
+def _count_all(
+    warehouse: Warehouse, renderer: Renderer, tests: list[DataTest], narrowed: dict[str, str]
+) -> list[int] | None:
     """Every test's failing-row count in one query; None when there are too few to batch.
 
     Most tests find nothing; one statement instead of one per test saves the per-query
@@ -39,7 +46,7 @@ def _count_all(warehouse: Warehouse, renderer: Renderer, tests: list[DataTest]) 
     try:
         counts = " union all\n".join(
             f"select {i} as test_index, count(*) as failures from (\n"
-            f"{renderer.render_test(test)}\n) as failing_{i}"
+            f"{narrowed.get(test.name) or renderer.render_test(test)}\n) as failing_{i}"
             for i, test in enumerate(tests)
         )
         rows = warehouse.query(counts)
@@ -63,11 +70,15 @@ def _not_run(test: DataTest, why: str) -> TestResult:
 
 
 def _run_one(
-    warehouse: Warehouse, renderer: Renderer, test: DataTest, counted: int | None = None
+    warehouse: Warehouse,
+    renderer: Renderer,
+    test: DataTest,
+    counted: int | None = None,
+    narrowed: str | None = None,
 ) -> TestResult:
     start = time.perf_counter()
     with metered(warehouse) as used:
-        result = _check(warehouse, renderer, test, counted)
+        result = _check(warehouse, renderer, test, counted, narrowed)
     return replace(
         result,
         duration_s=time.perf_counter() - start,
@@ -77,20 +88,31 @@ def _run_one(
 
 
 def _check(
-    warehouse: Warehouse, renderer: Renderer, test: DataTest, counted: int | None
+    warehouse: Warehouse,
+    renderer: Renderer,
+    test: DataTest,
+    counted: int | None,
+    narrowed: str | None = None,
 ) -> TestResult:
+    """Run one test; ``narrowed``: its SELECT over the changed rows only, run instead.
+
+    The result's SQL is the whole test's either way: it is what a person can rerun.
+    """
     sql, failures, sample, status = "", 0, [], "error"
     try:
         sql = renderer.render_test(test)
-        failing = f"select * from (\n{sql}\n) as failing"
+        running = narrowed or sql
+        failing = f"select * from (\n{running}\n) as failing"
         if counted is None:
-            counted = int(warehouse.query(f"select count(*) from (\n{sql}\n) as failing")[0][0])
+            counted = int(warehouse.query(f"select count(*) from (\n{running}\n) as failing")[0][0])
         failures = counted
         if failures:
             names, rows = warehouse.query_columns(f"{failing}\nlimit {SAMPLE_ROWS}")
             sample = [dict(zip(names, row, strict=True)) for row in rows]
         status = "pass" if not failures else "warn" if test.severity == "warn" else "fail"
         message = f"{failures} failing row{'s' if failures != 1 else ''}" if failures else "ok"
+        if narrowed:
+            message += f" {CHANGED_ROWS_NOTE}"
     except Exception as exc:  # a broken test is reported, and the other tests still run
         message = first_line(exc)
     return TestResult(
@@ -104,6 +126,17 @@ def _check(
         sample_rows=sample,
         message=message,
     )
+
+
+def _scratch_table(warehouse: Warehouse) -> Callable[[str], str]:
+    """Keeps a relation's rows in a temporary table of the connection; returns its name."""
+
+    def keep(relation: str) -> str:
+        name = f"olist_changed_rows_{uuid.uuid4().hex[:12]}"
+        warehouse.execute(f"create temp table {name} as select * from {relation} as changed")
+        return name
+
+    return keep
 
 
 def select_tests(project: Project, select: str | None) -> list[DataTest]:
@@ -156,6 +189,7 @@ def run_tests(
     on_event: Callable[[TestResult], None] | None = None,
     threads: int | None = None,
     all_or_nothing: bool = False,
+    changes: RunChanges | None = None,
 ) -> list[TestResult]:
     """Run the selected tests; results in project order. ``on_event`` runs on this thread.
 
@@ -163,7 +197,9 @@ def run_tests(
     again: its recorded result is reported. ``all_or_nothing``: the caller publishes nothing if
     a test errors, and inside a DuckDB transaction a failed statement ends it, so tests
     after an error are reported as not run. ``threads=1`` runs on the calling thread and
-    the warehouse's own connection (inside the caller's transaction).
+    the warehouse's own connection (inside the caller's transaction). ``changes``: what
+    this run's load and build changed; a generic test that passed on the data the run
+    started from then checks the changed rows only (see changes.py), on one thread.
     """
     tests = select_tests(project, select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
@@ -171,6 +207,14 @@ def run_tests(
     results: dict[str, TestResult] = {}
     to_run: list[DataTest] = []
     fingerprints: dict[str, str | None] = {}
+    workers = threads if threads is not None else settings.threads
+    narrower = (
+        ChangedRows(project, renderer, changes, _scratch_table(warehouse))
+        if changes is not None and workers <= 1
+        else None
+    )
+    narrowed: dict[str, str] = {}  # test name -> its SELECT over the changed rows
+    unusable = ""  # why the transaction can run no test, when gathering changed rows failed
 
     def record(result: TestResult) -> None:
         results[result.name] = result
@@ -187,8 +231,18 @@ def run_tests(
         recorded = state.get("test", test.name)
         if fingerprint is not None and recorded and recorded.fingerprint == fingerprint:
             record(_cached(test, sql, recorded))
-        else:
-            to_run.append(test)
+            continue
+        if narrower is not None and narrower.eligible(test, sql, recorded):
+            try:
+                changed_sql = narrower.sql(test)
+            except ProjectError:  # it runs whole instead, and reports its own template error
+                changed_sql = None
+            except Exception as exc:  # the scratch table failed, and with it the transaction
+                unusable = f"its changed rows could not be gathered ({first_line(exc)})"
+                narrower, changed_sql = None, None
+            if changed_sql is not None:
+                narrowed[test.name] = changed_sql
+        to_run.append(test)
 
     def finish(result: TestResult) -> None:
         fingerprint = fingerprints.get(result.name)
@@ -199,10 +253,13 @@ def run_tests(
             state.forget("test", result.name)
         record(result)
 
-    workers = threads if threads is not None else settings.threads
+    if unusable:
+        for test in to_run:
+            finish(_not_run(test, unusable))
+        to_run = []
     if workers <= 1:
         try:
-            counts = _count_all(warehouse, renderer, to_run)
+            counts = _count_all(warehouse, renderer, to_run, narrowed)
         except BatchFailed as exc:
             if all_or_nothing:
                 # The failed statement ended the caller's transaction: nothing else can run
@@ -218,7 +275,13 @@ def run_tests(
             if stopped:
                 finish(_not_run(test, stopped))
                 continue
-            result = _run_one(warehouse, renderer, test, None if counts is None else counts[i])
+            result = _run_one(
+                warehouse,
+                renderer,
+                test,
+                None if counts is None else counts[i],
+                narrowed.get(test.name),
+            )
             finish(result)
             if all_or_nothing and result.status == "error":
                 stopped = f"{test.name} did not run, and nothing is published"

@@ -38,6 +38,7 @@ MODEL_KEYS = (
     "cluster_by",
     "incremental_key",
     "lookback_days",
+    "delta_key",
     "description",
     "columns",
     "tests",
@@ -54,6 +55,9 @@ class ModelConfig:
     cluster_by: tuple[str, ...] = ()
     incremental_key: str | None = None
     lookback_days: int | None = None  # None: the settings default
+    # A view's rows for one value of these columns come only from its source's rows with
+    # that value: the promise that lets a run test only the keys whose rows changed.
+    delta_key: tuple[str, ...] = ()
     description: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)  # column -> description
     tags: tuple[str, ...] = ()
@@ -89,6 +93,10 @@ class DataTest:
     depends_on: tuple[str, ...]  # every model it refs
     column: str | None = None
     tags: tuple[str, ...] = ()
+    # Generic tests only, for testing changed rows alone (see engine/changes.py): the
+    # columns a unique test keys on, and the (model, field) a relationships test points to.
+    unique_columns: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -198,12 +206,15 @@ def _model_config(layer: str, raw: dict[str, Any]) -> ModelConfig:
         cluster_by=_tuple(raw.get("cluster_by", []), "cluster_by"),
         incremental_key=_optional(raw.get("incremental_key"), "incremental_key"),
         lookback_days=raw.get("lookback_days"),
+        delta_key=_tuple(raw.get("delta_key", []), "delta_key"),
         description=str(raw.get("description", "")),
         columns={c: str(spec.get("description", "")) for c, spec in _columns(raw).items()},
         tags=tuple(str(t) for t in _list(raw.get("tags"), "tags")),
     )
     if kind == "incremental" and not (config.unique_key and config.incremental_key):
         raise ValueError("an incremental model needs unique_key and incremental_key in config()")
+    if config.delta_key and kind != "view":
+        raise ValueError("delta_key is for views; an incremental model's rows change by unique_key")
     days = config.lookback_days
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
         raise ValueError(f"lookback_days must be a whole number of days >= 0, got {days!r}")
@@ -239,9 +250,19 @@ def _generic_tests(env: Environment, model: Model, raw: dict[str, Any]) -> list[
                 depends_on=refs,
                 column=column,
                 tags=model.config.tags,
+                unique_columns=_unique_columns(kind, column, args),
+                references=(str(args["to"]), str(args["field"])) if kind == "relationships" else (),
             )
         )
     return tests
+
+
+def _unique_columns(kind: str, column: str | None, args: dict[str, Any]) -> tuple[str, ...]:
+    if kind == "unique" and column is not None:
+        return (column,)
+    if kind == "unique_combination":
+        return tuple(str(c) for c in args["columns"])
+    return ()
 
 
 def _generic_refs(
@@ -298,6 +319,11 @@ def _model(env: Environment, path: Path) -> tuple[Model, list[DataTest]]:
     try:
         config = _model_config(layer, calls.config)
         refs, sources = tuple(dict.fromkeys(calls.refs)), tuple(dict.fromkeys(calls.sources))
+        if config.delta_key and (refs or len(sources) != 1):
+            raise ValueError(
+                "delta_key is for a view that reads one raw table and no model, "
+                f"got {len(sources)} source(s) and {len(refs)} ref(s)"
+            )
         model = Model(path.stem, path, layer, config, refs, sources, source)
         return model, _generic_tests(env, model, calls.config)
     except ValueError as exc:
@@ -366,7 +392,7 @@ def _unique_names(tests: list[DataTest]) -> tuple[DataTest, ...]:
 
 # -- the parse cache ---------------------------------------------------------------------
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 # What a parse depends on besides the SQL files: this parser, the generic tests' templates,
 # the Jinja environment and source() keys, the raw tables and the identifier rule. Their
 # source text is part of the key, so a changed olist (an editable install included)

@@ -15,7 +15,7 @@ import functools
 import os
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import CodeType
 from typing import TYPE_CHECKING, Any
@@ -184,12 +184,12 @@ class Renderer:
         _CODE_CACHE[(label, source)] = code
         return code
 
-    def render(self, source: str, label: str, **context: Any) -> str:
+    def render(self, text: str, label: str, /, **context: Any) -> str:
         """Render one template; its SQL comes back without a trailing semicolon."""
         try:
             template = self._compiled.get(label)
             if template is None:
-                code = self._code(source, label)
+                code = self._code(text, label)
                 template = self.env.template_class.from_code(
                     self.env, code, self.env.make_globals(None)
                 )
@@ -199,12 +199,21 @@ class Renderer:
             raise template_error(exc, label, self._names) from None
         return sql.strip().rstrip(";").rstrip()
 
-    def render_model(self, model: Model, *, incremental: bool, cutoff: str | None = None) -> str:
+    def render_model(
+        self,
+        model: Model,
+        *,
+        incremental: bool,
+        cutoff: str | None = None,
+        narrowed: Mapping[str, str] | None = None,
+    ) -> str:
         """The model's SELECT; ``cutoff`` is what ``incremental_cutoff()`` renders as.
 
         A build passes the cutoff it computed from the table. Without one (validation,
         the docs site, a dry run) an incremental render gets the epoch: a filter on it keeps
         every row, so the SQL shown or estimated is never narrower than a real build's.
+        ``narrowed``: raw table -> a relation that ``source()`` renders as instead (a
+        test of changed rows reads a view over its changed keys alone).
         """
         this = self.relation(self.settings.layer_schema(model.layer), model.name)
         if incremental and cutoff is None:
@@ -223,12 +232,21 @@ class Renderer:
                 )
             return cutoff
 
+        extra: dict[str, Any] = {}
+        if narrowed:
+
+            def source(source_name: str, table: str) -> str:
+                found = narrowed.get(SOURCE_KEYS.get(table, ""))
+                return found if found is not None else self.source(source_name, table)
+
+            extra["source"] = source
         return self.render(
             model.template_source,
             display_path(model.path),
             this=this,
             is_incremental=lambda: incremental,
             incremental_cutoff=incremental_cutoff,
+            **extra,
         )
 
     def render_test(self, test: DataTest) -> str:

@@ -1,0 +1,253 @@
+"""What one run changed, row by row, so that its data tests can check only those rows.
+
+In `olist run-all` on DuckDB the load knows each raw table's deleted and inserted rows
+(it loads by difference) and an incremental build knows the keys it merged. A data test
+that passed on the data the run started from then only needs the rows that may have
+changed since:
+
+- a row-level test (not_null, accepted_values, accepted_range, expression) can fail
+  only on a changed row: every other row passed last time and is the same row;
+- a unique test can find a new duplicate only among the values a changed row holds;
+- a relationships test can find a new orphan only among changed child rows, or among
+  the children of a parent key whose rows changed.
+
+Which rows of a model may have changed, by what the run did to it:
+
+- a view with ``delta_key`` (its rows for one key value come only from its one raw
+  table's rows with that value): those whose key a deleted or inserted raw row holds;
+- an incremental model: those whose unique_key it merged;
+- a model up to date: none;
+- anything else (a table rebuilt whole, a model not built in this run): unknown, and
+  its tests run whole.
+
+A test runs on the changed rows only when its last result was a pass with no failing
+row, recorded on exactly the data this run started from: its recorded fingerprint is
+the one its SQL and its models' starting fingerprints give, and each of those models
+held, at the start, the data its recorded fingerprint says (a view follows its raw
+table: one loaded by `olist load` alone since the view's last build leaves the view's
+start unknown). Every other test, every singular test, and every test of `olist test`,
+runs whole. The counts are exact, not samples: with no failing row before, every
+failing row (or duplicated value) is among the rows checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from olist_cli.engine.project import DataTest, Model, Project
+from olist_cli.engine.render import Renderer
+from olist_cli.engine.state import Recorded, digest
+from olist_cli.load import FileLoadResult
+
+ROW_KINDS = frozenset({"not_null", "accepted_values", "accepted_range", "expression"})
+UNIQUE_KINDS = frozenset({"unique", "unique_combination"})
+
+
+@dataclass(frozen=True)
+class Changed:
+    """The rows of a model that may differ from the start of the run.
+
+    Those whose ``key`` columns hold a value of ``keys``, a SELECT of the key values with
+    the key's column names; ``keys`` None: no row changed.
+    """
+
+    key: tuple[str, ...]
+    keys: str | None
+
+
+UNCHANGED = Changed((), None)
+
+
+@dataclass
+class RunChanges:
+    """What the load and the build of one run changed; filled in as they go."""
+
+    # raw table -> MD5 of the file it held before this run's load (tables loaded before).
+    sources_before: dict[str, str]
+    # raw table -> relation of its deleted and inserted rows; None: changed, rows unknown.
+    # A table not listed did not change.
+    raw: dict[str, str | None]
+    # model -> its changed rows; None or not listed: unknown.
+    models: dict[str, Changed | None] = field(default_factory=dict)
+    # model -> the fingerprint of the data it held at the start of the run, when that is
+    # the fingerprint recorded for it; None or not listed: unknown.
+    start: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_load(cls, files: Iterable[FileLoadResult]) -> RunChanges:
+        """From load_raw's results, loaded with ``keep_changes``: of every attempt, in order.
+
+        A table loaded by one attempt is skipped by the next (its MD5 now matches), so an
+        earlier attempt's result is the one that says what changed; a table loaded twice
+        changed in ways no single result lists.
+        """
+        before: dict[str, str] = {}
+        raw: dict[str, str | None] = {}
+        for f in files:
+            if f.previous_md5 is not None:
+                before.setdefault(f.table, f.previous_md5)
+            if f.status == "loaded":
+                raw[f.table] = None if f.table in raw else f.changes
+        return cls(before, raw)
+
+    def of_view(self, model: Model) -> Changed | None:
+        """A rebuilt view's changed rows: by its delta_key, from its raw table's changes."""
+        key = model.config.delta_key
+        if not key or len(model.sources) != 1:
+            return None
+        raw = model.sources[0]
+        if raw not in self.raw:
+            return UNCHANGED
+        rows = self.raw[raw]
+        if rows is None:
+            return None
+        return Changed(key, f"select distinct {', '.join(key)} from {rows}")
+
+
+def _matches(keys_sql: str, alias: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """A condition: the row ``alias`` holds, in ``columns``, one of the ``key`` values listed.
+
+    NULL matches NULL: a changed row whose key is NULL has its NULL-keyed rows checked.
+    """
+    pairs = " and ".join(
+        f"olist_keys.{k} is not distinct from {alias}.{c}"
+        for k, c in zip(key, columns, strict=True)
+    )
+    return f"exists (select 1 from ({keys_sql}) as olist_keys where {pairs})"
+
+
+class ChangedRows:
+    """Renders a generic test on the changed rows of its model, where that is sound."""
+
+    def __init__(
+        self,
+        project: Project,
+        renderer: Renderer,
+        changes: RunChanges,
+        keep: Callable[[str], str] | None = None,
+    ) -> None:
+        """``keep``: computes a relation's rows once, into a scratch table, and names it;
+        the tests of one model then read its changed rows from there."""
+        self.project = project
+        self.renderer = renderer
+        self.changes = changes
+        self.keep = keep
+        self._kept: dict[tuple[str, str], str] = {}
+
+    def eligible(self, test: DataTest, sql: str, recorded: Recorded | None) -> bool:
+        """Whether the test passed, with no failing row, on the data this run started from."""
+        if recorded is None or recorded.status != "pass" or recorded.failures:
+            return False
+        parts = [sql, test.severity]
+        for model in sorted(test.depends_on):
+            start = self.changes.start.get(model)
+            if start is None:
+                return False
+            parts.append(f"{model}={start}")
+        return recorded.fingerprint == digest(*parts)
+
+    def sql(self, test: DataTest) -> str | None:
+        """The test's SELECT over the changed rows only; None: it must run whole."""
+        if test.model is None or test.model not in self.project.models:
+            return None
+        own = self.changes.models.get(test.model)
+        if own is None:
+            return None
+        model = self.project.models[test.model]
+        if test.kind in ROW_KINDS:
+            rows = self._restricted(model, own)
+        elif test.kind in UNIQUE_KINDS:
+            rows = self._sharing_values(model, own, test.unique_columns)
+        elif test.kind == "relationships" and test.column and len(test.references) == 2:
+            rows = self._children(model, own, test.column, *test.references)
+        else:
+            return None
+        if rows is None:
+            return None
+        # The generic template reads the tested model through its first ref() (the child,
+        # for relationships); every other ref stays whole. Rendered with the template's
+        # own compiled code: only what ref() returns differs.
+        narrowed_once = [rows]
+
+        def ref(name: str) -> str:
+            if name == test.model and narrowed_once:
+                return narrowed_once.pop()
+            return self.renderer.ref(name)
+
+        sql = self.renderer.render(
+            test.template_source, test.label, ref=ref, is_incremental=lambda: False
+        )
+        return None if narrowed_once else sql
+
+    def _restricted(self, model: Model, changed: Changed) -> str | None:
+        """The model's rows whose key is among the changed keys: kept, where it can be."""
+        if changed.keys is None:
+            return None  # nothing changed: a test of it alone would be up to date
+        if self.keep is None:
+            return self._select_restricted(model, changed)
+        cache = (model.name, changed.keys)
+        if cache not in self._kept:
+            self._kept[cache] = self.keep(self._select_restricted(model, changed))
+        return self._kept[cache]
+
+    def _select_restricted(self, model: Model, changed: Changed) -> str:
+        key, cfg = changed.key, model.config
+        assert changed.keys is not None
+        if cfg.materialized == "view" and cfg.delta_key == key and len(model.sources) == 1:
+            # The view over the raw rows of those keys alone: by its delta_key promise,
+            # exactly its rows for those keys, and far cheaper than filtering its output
+            # when it ranks or deduplicates (stg_reviews).
+            raw = model.sources[0]
+            relation = self.renderer.relation(self.renderer.settings.raw_dataset, raw)
+            narrowed = (
+                f"(select * from {relation} as olist_source "
+                f"where {_matches(changed.keys, 'olist_source', key, key)})"
+            )
+            sql = self.renderer.render_model(model, incremental=False, narrowed={raw: narrowed})
+            return f"(\n{sql}\n)"
+        relation = self.renderer.ref(model.name)
+        return (
+            f"(select * from {relation} as olist_rows "
+            f"where {_matches(changed.keys, 'olist_rows', key, key)})"
+        )
+
+    def _sharing_values(
+        self, model: Model, changed: Changed, columns: tuple[str, ...]
+    ) -> str | None:
+        """The rows that share the tested values of a changed row: where a new duplicate is."""
+        if not columns:
+            return None
+        changed_rows = self._restricted(model, changed)
+        if changed_rows is None or set(changed.key) <= set(columns):
+            # Rows with equal values then have equal keys too: all of them are changed rows.
+            return changed_rows
+        values = f"select {', '.join(columns)} from {changed_rows} as olist_changed"
+        relation = self.renderer.ref(model.name)
+        return (
+            f"(select * from {relation} as olist_rows "
+            f"where {_matches(values, 'olist_rows', columns, columns)})"
+        )
+
+    def _children(
+        self, model: Model, own: Changed, column: str, parent_name: str, field_: str
+    ) -> str | None:
+        """Changed child rows, and the children of parent keys whose rows changed."""
+        if parent_name == model.name:
+            return None
+        parent = self.changes.models.get(parent_name)
+        if parent is None:
+            return None
+        if parent.keys is not None and parent.key != (field_,):
+            return None  # a parent value may have gone without its key being listed
+        if parent.keys is None:
+            return self._restricted(model, own)
+        parent_keys = f"select {field_} as {column} from ({parent.keys}) as olist_parent"
+        if own.key == (column,):
+            keys = parent_keys if own.keys is None else f"{own.keys}\nunion\n{parent_keys}"
+            return self._restricted(model, Changed(own.key, keys))
+        relation = self.renderer.ref(model.name)
+        condition = _matches(parent_keys, "olist_rows", (column,), (column,))
+        if own.keys is not None:
+            condition += f" or {_matches(own.keys, 'olist_rows', own.key, own.key)}"
+        return f"(select * from {relation} as olist_rows where {condition})"

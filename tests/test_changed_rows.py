@@ -1,0 +1,281 @@
+"""Data tests on changed rows only: `olist run-all` checks what its load and merges changed.
+
+A base warehouse is built from the generator's snapshot a month before the end of the
+data; each test then runs `olist run-all` on the full files (a month of new and updated
+orders), sometimes edited to break one rule in one row, and compares what the run's tests
+found with what a whole `olist test` finds, or would find, on the same data.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import (
+    ITEMS_FILE,
+    ORDERS_FILE,
+    Builds,
+    copy_data_dir,
+    duplicate_a_line,
+    engine_settings,
+    olist,
+    sample_snapshots,
+    spy_on_builds,
+    write_sql,
+)
+from olist_cli.engine.changes import RunChanges
+from olist_cli.engine.checks import CHANGED_ROWS_NOTE
+from olist_cli.engine.results import TestResult
+from olist_cli.errors import EXIT_FAILURE, ProjectError
+from olist_cli.load import FileLoadResult
+
+SCALE = 0.05
+SEED = 5
+AS_OF = dt.date(2018, 7, 1)
+REVIEWS_FILE = "olist_order_reviews_dataset.csv"
+# Tests whose model the load or the merges change, and whose kind has a changed-rows form.
+ON_CHANGED_ROWS = (
+    "unique_stg_orders_order_id",
+    "accepted_values_stg_reviews_review_score",
+    "unique_combination_stg_reviews_review_id__order_id",
+    "relationships_stg_order_items_order_id__stg_orders",
+    "not_null_fact_orders_order_id",
+    "unique_fact_orders_order_id",
+)
+
+
+@pytest.fixture(scope="module")
+def base(module_dir: Path) -> tuple[Path, Path]:
+    """(a data dir built from the month-earlier snapshot, the full files)."""
+    previous, full = sample_snapshots(module_dir / "files", scale=SCALE, seed=SEED, as_of=AS_OF)
+    data_dir = module_dir / "base"
+    result = olist(["run-all", "--source", str(previous)], data_dir)
+    assert result.exit_code == 0, result.output
+    assert CHANGED_ROWS_NOTE not in result.output  # a first build has nothing to narrow
+    return data_dir, full
+
+
+@pytest.fixture
+def data_dir(base: tuple[Path, Path], tmp_path: Path) -> Path:
+    return copy_data_dir(base[0], tmp_path / "data")
+
+
+@pytest.fixture
+def files(base: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A private copy of the full files, to edit."""
+    return Path(shutil.copytree(base[1], tmp_path / "files"))
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
+    return spy_on_builds(monkeypatch)
+
+
+def _outcomes(results: list[TestResult]) -> dict[str, tuple[str, int]]:
+    return {r.name: (r.status, r.failures) for r in results}
+
+
+def _narrowed(results: list[TestResult]) -> set[str]:
+    return {r.name for r in results if CHANGED_ROWS_NOTE in r.message}
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def _write_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def test_a_month_later_the_changed_rows_are_tested_and_agree_with_a_whole_test_run(
+    data_dir: Path, files: Path, builds: Builds
+) -> None:
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == 0, result.output
+    run_all = builds.tests[-1]
+    narrowed = _narrowed(run_all)
+    assert set(ON_CHANGED_ROWS) <= narrowed, sorted(set(ON_CHANGED_ROWS) - narrowed)
+    # Singular tests, and the tests of tables rebuilt whole, still run whole.
+    kinds = {r.name: r for r in run_all}
+    assert "assert_fact_orders_complete" not in narrowed
+    assert "unique_dim_product_product_id" not in narrowed
+    assert all(kinds[name].status == "pass" for name in narrowed)
+    assert f"{len(narrowed)} on changed rows only" in result.output
+
+    whole = olist(["test"], data_dir)
+    assert whole.exit_code == 0, whole.output
+    assert not _narrowed(builds.tests[-1])  # `olist test` checks everything
+    assert _outcomes(builds.tests[-1]) == _outcomes(run_all)
+
+
+def test_a_duplicated_order_among_the_new_rows_fails_the_run(
+    data_dir: Path, files: Path, builds: Builds
+) -> None:
+    line = duplicate_a_line(files, ORDERS_FILE, containing="2018-08")
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    found = {r.name: r for r in builds.tests[-1]}
+    unique = found["unique_stg_orders_order_id"]
+    assert (unique.status, unique.failures) == ("fail", 1)
+    assert CHANGED_ROWS_NOTE in unique.message
+    assert unique.sample_rows[0]["order_id"] == line.split(",")[0].strip('"')
+    # The reproduce line is the whole test, runnable once the run is over.
+    assert "olist_changed_rows" not in unique.sql and "stg_orders" in unique.sql
+
+
+def test_a_review_with_a_bad_score_among_the_new_rows_fails_the_run(
+    data_dir: Path, files: Path, builds: Builds
+) -> None:
+    rows = _rows(files / REVIEWS_FILE)
+    header = rows[0]
+    score = header.index("review_score")
+    last = list(rows[-1])
+    last[header.index("review_id")] = "f" * 32
+    last[score] = "7"
+    _write_rows(files / REVIEWS_FILE, [*rows, last])
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    found = {r.name: r for r in builds.tests[-1]}
+    accepted = found["accepted_values_stg_reviews_review_score"]
+    assert (accepted.status, accepted.failures) == ("fail", 1), accepted.message
+    assert CHANGED_ROWS_NOTE in accepted.message
+    assert accepted.sample_rows == [{"review_score": 7, "n_records": 1}]
+
+
+def test_an_order_gone_from_the_new_file_orphans_its_unchanged_items(
+    data_dir: Path, files: Path, builds: Builds
+) -> None:
+    """The items did not change: only the parent's changed keys lead the test to them."""
+    items = _rows(files / ITEMS_FILE)
+    orders = _rows(files / ORDERS_FILE)
+    purchase = orders[0].index("order_purchase_timestamp")
+    with_items = {row[0] for row in items[1:]}
+    # An old order (in the base warehouse, its items unchanged) that has items.
+    gone = next(r[0] for r in orders[1:] if r[0] in with_items and r[purchase] < "2018-01")
+    item_count = sum(1 for row in items[1:] if row[0] == gone)
+    _write_rows(files / ORDERS_FILE, [r for r in orders if r[0] != gone])
+
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    found = {r.name: r for r in builds.tests[-1]}
+    orphans = found["relationships_stg_order_items_order_id__stg_orders"]
+    assert (orphans.status, orphans.failures) == ("fail", item_count), orphans.message
+    assert CHANGED_ROWS_NOTE in orphans.message
+    assert {row["order_id"] for row in orphans.sample_rows} == {gone}
+
+
+def test_a_raw_table_loaded_alone_since_the_last_build_means_whole_tests(
+    data_dir: Path, files: Path, builds: Builds
+) -> None:
+    """The views changed with their raw tables before this run: its load saw no change."""
+    assert olist(["load", "--source", str(files)], data_dir).exit_code == 0
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == 0, result.output
+    assert "5 loaded" not in result.output and "0 loaded" in result.output
+    staging = {r.name for r in builds.tests[-1] if r.model and r.model.startswith("stg_")}
+    assert staging and not _narrowed(builds.tests[-1]) & staging
+
+
+def test_after_a_failed_run_the_next_run_narrows_from_the_last_published_data(
+    data_dir: Path, files: Path, builds: Builds, tmp_path: Path
+) -> None:
+    """A failed run publishes nothing, its load included: the next sees the same change."""
+    good = Path(shutil.copytree(files, tmp_path / "good"))
+    duplicate_a_line(files, ORDERS_FILE, containing="2018-08")
+    assert olist(["run-all", "--source", str(files)], data_dir).exit_code == EXIT_FAILURE
+    result = olist(["run-all", "--source", str(good)], data_dir)
+    assert result.exit_code == 0, result.output
+    assert set(ON_CHANGED_ROWS) <= _narrowed(builds.tests[-1])
+    assert olist(["test"], data_dir).exit_code == 0
+
+
+def test_full_refresh_and_force_test_everything(
+    data_dir: Path, files: Path, builds: Builds
+) -> None:
+    for flag in ("--full-refresh", "--force"):
+        result = olist(["run-all", "--source", str(files), flag], data_dir)
+        assert result.exit_code == 0, result.output
+        assert not _narrowed(builds.tests[-1]), flag
+
+
+# -- what the load's results say --------------------------------------------------------
+
+
+def _file(table: str, status: str, previous: str | None, changes: str | None) -> FileLoadResult:
+    return FileLoadResult(
+        table, f"{table}.csv", status, 1, 1, "new", 0.0, "", 0, 0, previous, changes
+    )  # type: ignore[arg-type]
+
+
+def test_changes_from_a_load_and_from_its_retry() -> None:
+    changes = RunChanges.from_load(
+        [
+            _file("orders_raw", "loaded", "old", "olist_delta_1"),
+            _file("items_raw", "loaded", None, None),  # a first load: rows unknown
+            _file("sellers_raw", "skipped", "same", None),
+            # A retry: orders_raw is skipped now; customers_raw was loaded by both attempts.
+            _file("customers_raw", "loaded", "c0", "olist_delta_2"),
+            _file("orders_raw", "skipped", "new", None),
+            _file("customers_raw", "loaded", "c1", "olist_delta_3"),
+        ]
+    )
+    assert changes.raw == {"orders_raw": "olist_delta_1", "items_raw": None, "customers_raw": None}
+    # Before the run: the first attempt's previous MD5 of each table.
+    assert changes.sources_before == {
+        "orders_raw": "old",
+        "sellers_raw": "same",
+        "customers_raw": "c0",
+    }
+
+
+# -- delta_key, declared wrong ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        (
+            "{{ config(materialized='table', delta_key='order_id') }}\n"
+            "select * from {{ source('raw', 'orders') }}",
+            "delta_key is for views",
+        ),
+        (
+            "{{ config(delta_key='order_id') }}\nselect o.order_id from "
+            "{{ source('raw', 'orders') }} o join {{ source('raw', 'order_items') }} i "
+            "using (order_id)",
+            "reads one raw table and no model, got 2 source(s)",
+        ),
+        (
+            "{{ config(delta_key='order id') }}\nselect * from {{ source('raw', 'orders') }}",
+            "delta_key must be a plain column name",
+        ),
+    ],
+)
+def test_a_wrong_delta_key_is_refused_when_the_project_loads(
+    tmp_path: Path, sql: str, problem: str
+) -> None:
+    from olist_cli.engine import load_project
+
+    write_sql(tmp_path, {"staging/stg_x.sql": sql})
+    with pytest.raises(ProjectError, match=re.escape(problem)):
+        load_project(engine_settings(tmp_path), None)
+
+
+def test_a_delta_key_that_names_no_column_fails_the_build_with_its_name(
+    data_dir: Path, files: Path, tmp_path: Path
+) -> None:
+    from helpers import edited_sql
+
+    sql = edited_sql(
+        tmp_path / "sql", "stg_orders", "delta_key='order_id'", "delta_key='order_ref'"
+    )
+    result = olist(["run-all", "--source", str(files)], data_dir, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == EXIT_FAILURE, result.output
+    assert "stg_orders: delta_key order_ref is not a column of the view" in result.output
