@@ -134,6 +134,7 @@ class ChangedRows:
         self.changes = changes
         self.keep = keep
         self._kept: dict[tuple[str, str], str] = {}
+        self._widened: dict[str, Changed | None] = {}
 
     def eligible(self, test: DataTest, sql: str, recorded: Recorded | None) -> bool:
         """Whether the test passed, with no failing row, on the data this run started from."""
@@ -151,10 +152,10 @@ class ChangedRows:
         """The test's SELECT over the changed rows only; None: it must run whole."""
         if test.model is None or test.model not in self.project.models:
             return None
-        own = self.changes.models.get(test.model)
+        model = self.project.models[test.model]
+        own = self._test_keys(model)
         if own is None:
             return None
-        model = self.project.models[test.model]
         if test.kind in ROW_KINDS:
             rows = self._restricted(model, own)
         elif test.kind in UNIQUE_KINDS:
@@ -179,6 +180,34 @@ class ChangedRows:
             test.template_source, test.label, ref=ref, is_incremental=lambda: False
         )
         return None if narrowed_once else sql
+
+    def _test_keys(self, model: Model) -> Changed | None:
+        """The model's changed keys, with the changed parent keys that its relationships
+        tests follow through its own key: one set of rows then serves all of its tests.
+
+        Checking rows that did not change adds no failure (they passed before, and are the
+        same rows), so a wider set keeps every count exact.
+        """
+        if model.name in self._widened:
+            return self._widened[model.name]
+        own = self.changes.models.get(model.name)
+        widened = own
+        if own is not None and len(own.key) == 1:
+            parts = [own.keys] if own.keys is not None else []
+            for test in self.project.tests:
+                if test.model != model.name or test.kind != "relationships":
+                    continue
+                if test.column != own.key[0] or len(test.references) != 2:
+                    continue
+                parent_name, field_ = test.references
+                parent = self.changes.models.get(parent_name)
+                if parent is not None and parent.keys is not None and parent.key == (field_,):
+                    parts.append(
+                        f"select {field_} as {own.key[0]} from ({parent.keys}) as olist_parent"
+                    )
+            widened = Changed(own.key, "\nunion\n".join(parts) if parts else None)
+        self._widened[model.name] = widened
+        return widened
 
     def _restricted(self, model: Model, changed: Changed) -> str | None:
         """The model's rows whose key is among the changed keys: kept, where it can be."""
@@ -242,10 +271,9 @@ class ChangedRows:
             return None  # a parent value may have gone without its key being listed
         if parent.keys is None:
             return self._restricted(model, own)
-        parent_keys = f"select {field_} as {column} from ({parent.keys}) as olist_parent"
         if own.key == (column,):
-            keys = parent_keys if own.keys is None else f"{own.keys}\nunion\n{parent_keys}"
-            return self._restricted(model, Changed(own.key, keys))
+            return self._restricted(model, own)  # own keys widened with the parent's
+        parent_keys = f"select {field_} as {column} from ({parent.keys}) as olist_parent"
         relation = self.renderer.ref(model.name)
         condition = _matches(parent_keys, "olist_rows", (column,), (column,))
         if own.keys is not None:
