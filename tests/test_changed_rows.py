@@ -279,3 +279,39 @@ def test_a_delta_key_that_names_no_column_fails_the_build_with_its_name(
     result = olist(["run-all", "--source", str(files)], data_dir, OLIST_SQL_DIR=str(sql))
     assert result.exit_code == EXIT_FAILURE, result.output
     assert "stg_orders: delta_key order_ref is not a column of the view" in result.output
+
+
+# -- the project's own singular tests -----------------------------------------------------
+
+
+def test_fact_order_items_complete_names_each_missing_and_stray_row(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """One full outer join finds both kinds of gap (it was two anti joins)."""
+    from olist_cli.engine import load_project
+    from olist_cli.engine.render import Renderer
+    from olist_cli.settings import load_settings
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    settings = load_settings(data_dir=data_dir)
+    wh = DuckDBWarehouse(data_dir / "olist.duckdb")
+    try:
+        project = load_project(settings, wh.dialect)
+        test = next(t for t in project.tests if t.name == "assert_fact_order_items_complete")
+        sql = Renderer(settings, project, wh.relation, wh.dialect).render_test(test)
+        assert wh.query(f"select count(*) from ({sql})") == [(0,)]
+        fact = "dev_warehouse_warehouse.fact_order_items"
+        gone = wh.query(f"select order_id, order_item_id from {fact} order by 1, 2 limit 2")
+        wh.execute(
+            f"delete from {fact} where (order_id, order_item_id) in ((?, ?), (?, ?))",
+            [*gone[0], *gone[1]],
+        )
+        wh.execute(f"insert into {fact} by name select 'stray' as order_id, 1 as order_item_id")
+        found = wh.query(f"select problem, order_id, order_item_id from ({sql}) order by 1, 2")
+    finally:
+        wh.close()
+    assert found == [
+        ("missing from fact_order_items", *gone[0]),
+        ("missing from fact_order_items", *gone[1]),
+        ("not in stg_order_items", "stray", 1),
+    ]
