@@ -46,6 +46,10 @@ ON_CHANGED_ROWS = (
     "relationships_stg_order_items_order_id__stg_orders",
     "not_null_fact_orders_order_id",
     "unique_fact_orders_order_id",
+    # Singular tests that declare narrow_by.
+    "assert_fact_order_items_complete",
+    "assert_fact_orders_item_count_matches_items",
+    "assert_dim_customer_matches_fact_orders",
 )
 
 
@@ -104,7 +108,7 @@ def test_a_month_later_the_changed_rows_are_tested_and_agree_with_a_whole_test_r
     assert set(ON_CHANGED_ROWS) <= narrowed, sorted(set(ON_CHANGED_ROWS) - narrowed)
     # Singular tests, and the tests of tables rebuilt whole, still run whole.
     kinds = {r.name: r for r in run_all}
-    assert "assert_fact_orders_complete" not in narrowed
+    assert "assert_fact_orders_complete" not in narrowed  # no narrow_by: whole counts
     assert "unique_dim_product_product_id" not in narrowed
     assert all(kinds[name].status == "pass" for name in narrowed)
     assert f"{len(narrowed)} on changed rows only" in result.output
@@ -169,6 +173,44 @@ def test_an_order_gone_from_the_new_file_orphans_its_unchanged_items(
     assert (orphans.status, orphans.failures) == ("fail", item_count), orphans.message
     assert CHANGED_ROWS_NOTE in orphans.message
     assert {row["order_id"] for row in orphans.sample_rows} == {gone}
+
+
+def test_a_merge_that_loses_a_row_is_caught_by_the_narrowed_singular_tests(
+    data_dir: Path, files: Path, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """narrow_by: the singular tests check the orders whose rows changed, and find the gap."""
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    real_merge = DuckDBWarehouse.merge
+    lost: list[tuple[str, int]] = []
+
+    def losing_merge(self: DuckDBWarehouse, schema: str, name: str, rows: str, **kw: object) -> int:
+        merged = real_merge(self, schema, name, rows, **kw)  # type: ignore[arg-type]
+        if name == "fact_order_items":
+            lost.extend(self.query(f"select order_id, order_item_id from ({rows}) limit 1"))
+            table = self.relation(schema, name)
+            self.execute(
+                f"delete from {table} where order_id = ? and order_item_id = ?", list(lost[0])
+            )
+        return merged
+
+    monkeypatch.setattr(DuckDBWarehouse, "merge", losing_merge)
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    found = {r.name: r for r in builds.tests[-1]}
+    complete = found["assert_fact_order_items_complete"]
+    assert (complete.status, complete.failures) == ("fail", 1), complete.message
+    assert CHANGED_ROWS_NOTE in complete.message
+    assert complete.sample_rows == [
+        {
+            "order_id": lost[0][0],
+            "order_item_id": lost[0][1],
+            "problem": "missing from fact_order_items",
+        }
+    ]
+    counted = found["assert_fact_orders_item_count_matches_items"]
+    assert (counted.status, counted.failures) == ("fail", 1)
+    assert CHANGED_ROWS_NOTE in counted.message
 
 
 def test_a_raw_table_loaded_alone_since_the_last_build_means_whole_tests(
@@ -257,6 +299,7 @@ def test_changes_from_a_load_and_from_its_retry() -> None:
             "delta_key must be a plain column name",
         ),
     ],
+    ids=["on-a-table", "two-sources", "not-a-column-name"],
 )
 def test_a_wrong_delta_key_is_refused_when_the_project_loads(
     tmp_path: Path, sql: str, problem: str
@@ -265,6 +308,20 @@ def test_a_wrong_delta_key_is_refused_when_the_project_loads(
 
     write_sql(tmp_path, {"staging/stg_x.sql": sql})
     with pytest.raises(ProjectError, match=re.escape(problem)):
+        load_project(engine_settings(tmp_path), None)
+
+
+def test_a_wrong_narrow_by_is_refused_when_the_project_loads(tmp_path: Path) -> None:
+    from olist_cli.engine import load_project
+
+    write_sql(
+        tmp_path,
+        {
+            "staging/stg_x.sql": "select * from {{ source('raw', 'orders') }}",
+            "tests/t.sql": "{{ config(narrow_by=['a', 'b']) }}\nselect * from {{ ref('stg_x') }}",
+        },
+    )
+    with pytest.raises(ProjectError, match="narrow_by must be one plain column name"):
         load_project(engine_settings(tmp_path), None)
 
 

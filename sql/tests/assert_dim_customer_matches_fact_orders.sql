@@ -1,4 +1,4 @@
-{{ config(severity='error', description='Per customer, dim_customer.total_orders, total_spent and first/last order dates agree with that customer''s rows in fact_orders.') }}
+{{ config(severity='error', narrow_by='customer_key', description='Per customer, dim_customer.total_orders, total_spent and first/last order dates agree with that customer''s rows in fact_orders.') }}
 
 with fact as (
 

@@ -1,4 +1,4 @@
-{{ config(severity='error', description='fact_order_items holds exactly the rows of stg_order_items.') }}
+{{ config(severity='error', narrow_by='order_id', description='fact_order_items holds exactly the rows of stg_order_items.') }}
 
 -- One full outer join finds both kinds of gap: half the work of two anti joins.
 select

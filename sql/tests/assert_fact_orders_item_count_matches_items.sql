@@ -1,4 +1,4 @@
-{{ config(severity='error', description='Every fact_orders.item_count equals the number of its rows in fact_order_items (0 for orders without items), and no item row belongs to an order missing from fact_orders.') }}
+{{ config(severity='error', narrow_by='order_id', description='Every fact_orders.item_count equals the number of its rows in fact_order_items (0 for orders without items), and no item row belongs to an order missing from fact_orders.') }}
 
 with item_rows as (
 

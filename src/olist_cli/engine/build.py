@@ -196,7 +196,8 @@ def _merge(
                     changes.models[model.name] = UNCHANGED
                 return 0, f"nothing new ({cutoff.since})"
         if changes is not None and staging:
-            changes.models[model.name] = _merged_keys(warehouse, model, rows_sql)
+            wanted = changes.wanted.get(model.name, set())
+            changes.models[model.name] = _merged_keys(warehouse, model, rows_sql, wanted, schema)
         rows = warehouse.merge(
             schema, model.name, rows_sql, unique_key=cfg.unique_key, target_filter=target_filter
         )
@@ -220,13 +221,31 @@ def _check_delta_key(settings: Settings, warehouse: Warehouse, model: Model) -> 
             )
 
 
-def _merged_keys(warehouse: Warehouse, model: Model, rows_sql: str) -> Changed:
-    """The unique_key values about to be merged, kept in a scratch table for the tests."""
+def _merged_keys(
+    warehouse: Warehouse, model: Model, rows_sql: str, wanted: set[str], schema: str
+) -> Changed:
+    """The unique_key values about to be merged, kept in a scratch table for the tests.
+
+    And for each ``wanted`` column, the values the merged rows hold in it, in the rows
+    coming in and in those they replace: read before the merge deletes the old ones.
+    """
     key = model.config.unique_key
-    name = f"olist_merged_{model.name}_{uuid.uuid4().hex[:8]}"
+    suffix = f"{model.name}_{uuid.uuid4().hex[:8]}"
     listed = ", ".join(key)
+    name = f"olist_merged_{suffix}"
     warehouse.execute(f"create temp table {name} as select distinct {listed} from ({rows_sql}) s")
-    return Changed(key, f"select * from {name}")
+    values = {}
+    target = warehouse.relation(schema, model.name)
+    matched = " and ".join(f"k.{c} = t.{c}" for c in key)
+    for column in sorted(wanted - set(key)):
+        held = f"olist_merged_{column}_{suffix}"
+        warehouse.execute(
+            f"create temp table {held} as select {column} from ({rows_sql}) s\n"
+            f"union select t.{column} from {target} t where exists "
+            f"(select 1 from {name} k where {matched})"
+        )
+        values[column] = f"select * from {held}"
+    return Changed(key, f"select * from {name}", values)
 
 
 def _digest_with_refs(
@@ -454,6 +473,8 @@ def build(
     workers = threads if threads is not None else settings.threads
     if workers > 1 or full_refresh:
         changes = None
+    if changes is not None:
+        changes.want(project)
     graph = Graph(project)
     chosen = graph.select(select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)

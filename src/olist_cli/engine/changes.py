@@ -32,7 +32,7 @@ failing row (or duplicated value) is among the rows checked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from olist_cli.engine.project import DataTest, Model, Project
@@ -49,11 +49,13 @@ class Changed:
     """The rows of a model that may differ from the start of the run.
 
     Those whose ``key`` columns hold a value of ``keys``, a SELECT of the key values with
-    the key's column names; ``keys`` None: no row changed.
+    the key's column names; ``keys`` None: no row changed. ``values``: for other columns,
+    a SELECT of the values the changed rows hold in it, before and after the change.
     """
 
     key: tuple[str, ...]
     keys: str | None
+    values: Mapping[str, str] = field(default_factory=dict)
 
 
 UNCHANGED = Changed((), None)
@@ -73,6 +75,14 @@ class RunChanges:
     # model -> the fingerprint of the data it held at the start of the run, when that is
     # the fingerprint recorded for it; None or not listed: unknown.
     start: dict[str, str | None] = field(default_factory=dict)
+    # model -> the columns whose changed values a narrow_by test needs (see Changed.values).
+    wanted: dict[str, set[str]] = field(default_factory=dict)
+
+    def want(self, project: Project) -> None:
+        """Note the columns the project's narrow_by tests narrow their models by."""
+        for test in project.tests:
+            for model in test.depends_on if test.narrow_by else ():
+                self.wanted.setdefault(model, set()).add(test.narrow_by or "")
 
     @classmethod
     def from_load(cls, files: Iterable[FileLoadResult]) -> RunChanges:
@@ -150,6 +160,8 @@ class ChangedRows:
 
     def sql(self, test: DataTest) -> str | None:
         """The test's SELECT over the changed rows only; None: it must run whole."""
+        if test.kind == "singular":
+            return self._singular(test)
         if test.model is None or test.model not in self.project.models:
             return None
         model = self.project.models[test.model]
@@ -180,6 +192,41 @@ class ChangedRows:
             test.template_source, test.label, ref=ref, is_incremental=lambda: False
         )
         return None if narrowed_once else sql
+
+    def _singular(self, test: DataTest) -> str | None:
+        """A narrow_by test over the rows of the values whose rows changed, in every model."""
+        column = test.narrow_by
+        if column is None or any(m not in self.project.models for m in test.depends_on):
+            return None
+        parts = []
+        for name in test.depends_on:
+            changed = self.changes.models.get(name)
+            if changed is None:
+                return None
+            if changed.keys is None:
+                continue
+            if changed.key == (column,):
+                parts.append(changed.keys)
+            elif column in changed.values:
+                parts.append(changed.values[column])
+            else:
+                return None  # its rows changed, but not said by this column
+        if not parts:
+            return None
+        keys = Changed(
+            (column,), "\nunion\n".join(f"select {column} from ({p}) as v" for p in parts)
+        )
+        narrowed = {
+            name: self._select_restricted(self.project.models[name], keys)
+            for name in test.depends_on
+        }
+
+        def ref(name: str) -> str:
+            return narrowed[name] if name in narrowed else self.renderer.ref(name)
+
+        return self.renderer.render(
+            test.template_source, test.label, ref=ref, is_incremental=lambda: False
+        )
 
     def _test_keys(self, model: Model) -> Changed | None:
         """The model's changed keys, with the changed parent keys that its relationships

@@ -44,7 +44,7 @@ MODEL_KEYS = (
     "tests",
     "tags",
 )
-TEST_KEYS = ("severity", "description", "tags")
+TEST_KEYS = ("severity", "description", "tags", "narrow_by")
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,9 @@ class DataTest:
     # columns a unique test keys on, and the (model, field) a relationships test points to.
     unique_columns: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # Singular tests only: whether a row fails depends only on the rows with the same value
+    # of this column in each model the test reads (see engine/changes.py).
+    narrow_by: str | None = None
 
     @property
     def label(self) -> str:
@@ -291,10 +294,14 @@ def _singular_test(env: Environment, path: Path) -> DataTest:
     unknown = sorted(set(config) - set(TEST_KEYS))
     severity = config.get("severity", "error")
     tags = config.get("tags", [])
+    narrow_by = config.get("narrow_by")
     if unknown or severity not in SEVERITIES or not isinstance(tags, list):
         raise ProjectError(
-            f"{label}: a test's config() takes severity='error'|'warn', description, tags=[...]"
+            f"{label}: a test's config() takes severity='error'|'warn', description, "
+            "tags=[...], narrow_by='<column>'"
         )
+    if narrow_by is not None and not (isinstance(narrow_by, str) and IDENTIFIER.match(narrow_by)):
+        raise ProjectError(f"{label}: narrow_by must be one plain column name, got {narrow_by!r}")
     refs = tuple(dict.fromkeys(calls.refs))
     return DataTest(
         name=path.stem,
@@ -306,6 +313,7 @@ def _singular_test(env: Environment, path: Path) -> DataTest:
         path=path,
         depends_on=refs,
         tags=tuple(str(t) for t in tags),
+        narrow_by=narrow_by,
     )
 
 
