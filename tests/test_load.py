@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -222,33 +221,6 @@ def test_going_back_to_an_earlier_file_reloads_it(
     assert [r.table for r in results if r.status == "loaded"] == ["sellers_raw"]
     cities = {r[0] for r in warehouse.query(f"select seller_city from {RAW}.sellers_raw")}
     assert cities == {"campinas", "sao paulo"}
-
-
-def test_the_first_table_loads_while_the_last_files_are_still_being_hashed(
-    settings: Settings, warehouse: DuckDBWarehouse, source: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The MD5s are streamed: a file is loaded as soon as its own is known."""
-    from olist_cli import filehash
-
-    first_loaded = threading.Event()
-    real_md5, real_load = filehash.file_md5, DuckDBWarehouse.load_csv
-    last_file = SOURCE_FILES[-1].file_name
-
-    def md5(path: Path) -> str:
-        if path.name == last_file:  # held until a table has loaded: waiting for all deadlocks
-            assert first_loaded.wait(timeout=30), "no table loaded before every file was hashed"
-        return real_md5(path)
-
-    def load_csv(self: DuckDBWarehouse, *args: Any, **kwargs: Any) -> Any:
-        loaded = real_load(self, *args, **kwargs)
-        first_loaded.set()
-        return loaded
-
-    monkeypatch.setattr(filehash, "file_md5", md5)
-    monkeypatch.setattr(DuckDBWarehouse, "load_csv", load_csv)
-    results = load_raw(settings, warehouse, source)
-    assert [r.status for r in results] == ["loaded"] * 9
-    assert results[-1].md5 == hashlib.md5((source / last_file).read_bytes()).hexdigest()
 
 
 def test_force_reloads_every_file(

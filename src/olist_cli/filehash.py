@@ -17,9 +17,8 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from olist_cli.atomic import read_json, write_text_atomic
@@ -76,55 +75,29 @@ class Md5Cache:
     def md5(self, path: Path) -> str:
         return self.md5_all([path])[0]
 
-    def md5_all(self, paths: Sequence[Path], *, workers: int | None = None) -> list[str]:
-        """MD5 of each file, in order: recorded ones reused, the others hashed concurrently."""
-        with self.hashing(paths, workers=workers) as pending:
-            return [p.result() for p in pending]
-
-    @contextmanager
-    def hashing(
+    def md5_all(
         self, paths: Sequence[Path], *, workers: int | None = None, reuse: bool = True
-    ) -> Iterator[list[Future[str]]]:
-        """Each file's MD5 as a future, in order: recorded ones done at once (``reuse``),
-        the others hashed on background threads while the caller goes on.
-
-        `olist load` starts on the first file as soon as its MD5 is known and the others
-        are hashed meanwhile. Leaving the block cancels what has not started.
-        """
+    ) -> list[str]:
+        """MD5 of each file, in order: recorded ones reused (unless not ``reuse``), the
+        others hashed concurrently; every result is recorded."""
         # The identity is taken before hashing: if the file changes while it is read, the
         # recorded identity is the old one, so the next run hashes it again.
         keys = [str(p.resolve()) for p in paths]
         identities = [_identity(p.stat()) for p in paths]
-        pending: list[Future[str]] = []
-        missing = []
+        found: dict[int, str] = {}
         with self._lock:
             for index, (key, identity) in enumerate(zip(keys, identities, strict=True)):
                 entry = self._entries.get(key)
-                done: Future[str] = Future()
                 if reuse and entry is not None and entry.get("identity") == identity:
-                    done.set_result(str(entry["md5"]))
-                else:
-                    missing.append(index)
-                pending.append(done)
-        if not missing:
-            yield pending
-            return
-
-        def hash_one(index: int) -> str:
-            md5 = file_md5(paths[index])
-            with self._lock:
+                    found[index] = str(entry["md5"])
+        missing = [i for i in range(len(paths)) if i not in found]
+        hashed = file_md5s([paths[i] for i in missing], workers=workers) if missing else []
+        with self._lock:
+            for index, md5 in zip(missing, hashed, strict=True):
                 self._entries[keys[index]] = {"identity": identities[index], "md5": md5}
-                self._dirty = True
-            return md5
-
-        count = min(len(missing), workers or os.cpu_count() or 1)
-        pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="olist-md5")
-        try:
-            for index in missing:
-                pending[index] = pool.submit(hash_one, index)
-            yield pending
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+                found[index] = md5
+            self._dirty = self._dirty or bool(missing)
+        return [found[i] for i in range(len(paths))]
 
     def save(self) -> None:
         """Write the cache atomically; a cache that cannot be written is only a lost speed-up."""

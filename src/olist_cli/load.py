@@ -100,23 +100,20 @@ def load_raw(
         check_header(path, source)  # every header, before any table changes
     last_loads = latest_loads(warehouse, schema)
     hashes = Md5Cache.of(settings.data_dir)
+    # All files at once, so that those to hash are hashed concurrently. Not streamed into
+    # the loads: hashing beside DuckDB's own threads slowed the loads by more than it
+    # saved (a full load at scale 10: 4.2-4.5 s instead of 3.7-3.8 s on two cores).
+    md5s = hashes.md5_all(paths, reuse=not force)
+    hashes.save()
     results: list[FileLoadResult] = []
-    try:
-        # The files still to hash are hashed in the background: each is loaded as soon
-        # as its own MD5 is known, while the next ones are hashed.
-        with hashes.hashing(paths, reuse=not force) as md5s:
-            for source, path, md5 in zip(sources, paths, md5s, strict=True):
-                plan = _plan(warehouse, schema, source, path, md5.result(), force, last_loads)
-                result = (
-                    _skipped(plan)
-                    if plan.skip
-                    else _load(warehouse, schema, plan, load_id, keep_changes)
-                )
-                results.append(result)
-                if on_event is not None:
-                    on_event(result)
-    finally:
-        hashes.save()
+    for source, path, md5 in zip(sources, paths, md5s, strict=True):
+        plan = _plan(warehouse, schema, source, path, md5, force, last_loads)
+        result = (
+            _skipped(plan) if plan.skip else _load(warehouse, schema, plan, load_id, keep_changes)
+        )
+        results.append(result)
+        if on_event is not None:
+            on_event(result)
     return results
 
 
