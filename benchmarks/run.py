@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/run.py            # scale 1
     .venv/bin/python benchmarks/run.py 1 10       # several scales, one table each
+    .venv/bin/python benchmarks/run.py --repeat 3 1 10   # the full and incremental steps
+                                                         # 3 times each: their medians
 
 For each scale, in a temporary folder that is removed afterwards, every step runs as its own
 `olist` process (the console script beside this Python), in this order:
@@ -32,12 +34,14 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 OLIST = Path(sys.executable).parent / "olist"
 ONE_MONTH_BEFORE_THE_END = "2018-09-17"  # the data ends on 2018-10-17
@@ -68,14 +72,26 @@ class Measure:
 
 def measure(step: str, args: list[str], data_dir: Path, cwd: Path, repeat: int = 1) -> Measure:
     """Run ``olist args`` ``repeat`` times; the median time, the largest peak RSS."""
+    return measure_each(step, args, [data_dir] * repeat, cwd)
+
+
+def measure_each(
+    step: str, args: list[str], data_dirs: list[Path], cwd: Path, before_each: Any = None
+) -> Measure:
+    """Run ``olist args`` once per data dir; the median time, the largest peak RSS.
+
+    ``before_each(data_dir)`` prepares a data dir, untimed (a copy of a base warehouse).
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("OLIST_") and k != "PYTHONDONTWRITEBYTECODE"
     }
-    env["OLIST_DATA_DIR"] = str(data_dir)
     runs = []
-    for _ in range(repeat):
+    for data_dir in data_dirs:
+        if before_each is not None:
+            before_each(data_dir)
+        env["OLIST_DATA_DIR"] = str(data_dir)
         done = subprocess.run(
             [sys.executable, "-c", WRAPPER, str(OLIST), *args],
             capture_output=True,
@@ -89,8 +105,9 @@ def measure(step: str, args: list[str], data_dir: Path, cwd: Path, repeat: int =
     ok = all(r["rc"] == 0 for r in runs)
     stages = " ".join(f"{name} {secs}s" for name, secs in STAGE_LINE.findall(last["stdout"]))
     note = "" if ok else f"exit {last['rc']}: {last['stderr'].strip().splitlines()[-1:]}"
-    if repeat > 1:
-        note = f"median of {repeat}" + (f"; {note}" if note else "")
+    if len(runs) > 1:
+        spread = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+        note = f"median of {len(runs)} ({spread})" + (f"; {note}" if note else "")
     return Measure(
         step,
         statistics.median(r["seconds"] for r in runs),
@@ -101,7 +118,7 @@ def measure(step: str, args: list[str], data_dir: Path, cwd: Path, repeat: int =
     )
 
 
-def bench(scale: float) -> list[Measure]:
+def bench(scale: float, repeat: int = 1) -> list[Measure]:
     s = f"{scale:g}"
     with tempfile.TemporaryDirectory(prefix="olist-bench-") as tmp:
         root = Path(tmp)
@@ -121,11 +138,13 @@ def bench(scale: float) -> list[Measure]:
             raise SystemExit(f"could not generate the earlier snapshot: {setup.note}")
 
         full_dir = root / "full"
+        # Each repeat into an empty folder of its own; the last one stays for the no-op.
+        full_dirs = [root / f"full-{i}" for i in range(repeat - 1)] + [full_dir]
         results.append(
-            measure(
+            measure_each(
                 "full run-all",
                 ["run-all", "--full-refresh", "--source", str(files)],
-                full_dir,
+                full_dirs,
                 root,
             )
         )
@@ -137,9 +156,19 @@ def bench(scale: float) -> list[Measure]:
         base = measure("base for incremental", ["run-all", "--source", str(earlier)], inc_dir, root)
         if not base.ok:
             raise SystemExit(f"could not build the month-earlier warehouse: {base.note}")
+        # Each repeat on a fresh copy of the month-earlier warehouse.
+        copies = [root / f"incremental-{i}" for i in range(repeat)]
+
+        def copy_base(target: Path) -> None:
+            shutil.copytree(inc_dir, target, ignore=shutil.ignore_patterns("*.lock"))
+
         results.append(
-            measure(
-                "incremental run-all (+1 month)", ["run-all", "--source", str(files)], inc_dir, root
+            measure_each(
+                "incremental run-all (+1 month)",
+                ["run-all", "--source", str(files)],
+                copies,
+                root,
+                before_each=copy_base,
             )
         )
         results.append(measure("olist --help", ["--help"], root, root, repeat=5))
@@ -192,6 +221,12 @@ def print_table(scale: float, results: list[Measure], load_before: float) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scales", nargs="*", type=float, default=[1.0])
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the full and the incremental step this many times each: their medians",
+    )
     args = parser.parse_args()
     if not OLIST.is_file():
         raise SystemExit(f"no olist console script at {OLIST}: run with the venv's python")
@@ -202,7 +237,7 @@ def main() -> None:
     compileall.compile_dir(Path(olist_cli.__file__).parent, quiet=1)
     for scale in args.scales:
         load_before = os.getloadavg()[0]
-        print_table(scale, bench(scale), load_before)
+        print_table(scale, bench(scale, max(1, args.repeat)), load_before)
 
 
 if __name__ == "__main__":
