@@ -426,17 +426,10 @@ class DuckDBWarehouse:
     def _one_sided(changed: str, relation: str, columns: Sequence[Column]) -> str:
         """The rows whose hash is only in the file, or only in the table, and both sides'
         row counts and sums of hashes (mod 2^64), for ``_one_sided_is_exact``."""
-        names = [quote_ident(c.name) for c in columns]
-        listed, nulls = ", ".join(names), ", ".join(f"NULL AS {n}" for n in names)
-        row_hash = f"hash({listed})"
+        start, listed, nulls = _comparison(changed, relation, columns)
         summed = f"(sum({_ROW_HASH}::HUGEINT) % {2**64})::UBIGINT"
         return (
-            f"CREATE TEMP TABLE {changed} AS\n"
-            f"WITH parsed AS MATERIALIZED (\n"
-            f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}\n"
-            "), table_rows AS MATERIALIZED (\n"
-            f"  SELECT {row_hash} AS {_ROW_HASH}, rowid AS {_ROWID} FROM {relation}\n"
-            ")\n"
+            f"{start})\n"
             f"SELECT {_FILE_ROW} AS {_PART}, {_ROW_HASH}, NULL::BIGINT AS {_ROWID}, {listed} "
             f"FROM parsed WHERE {_ROW_HASH} NOT IN (SELECT {_ROW_HASH} FROM table_rows)\n"
             f"UNION ALL SELECT {_TABLE_ROW}, {_ROW_HASH}, {_ROWID}, {nulls} FROM table_rows "
@@ -467,18 +460,11 @@ class DuckDBWarehouse:
     @staticmethod
     def _by_count(changed: str, relation: str, columns: Sequence[Column]) -> str:
         """The rows of every hash whose count differs between the file and the table."""
-        names = [quote_ident(c.name) for c in columns]
-        listed, nulls = ", ".join(names), ", ".join(f"NULL AS {n}" for n in names)
-        row_hash = f"hash({listed})"
+        start, listed, nulls = _comparison(changed, relation, columns)
         in_file = f"count(*) FILTER (WHERE {_IN_FILE})"
         in_table = f"count(*) FILTER (WHERE NOT {_IN_FILE})"
         return (
-            f"CREATE TEMP TABLE {changed} AS\n"
-            f"WITH parsed AS MATERIALIZED (\n"
-            f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}\n"
-            "), table_rows AS MATERIALIZED (\n"
-            f"  SELECT {row_hash} AS {_ROW_HASH}, rowid AS {_ROWID} FROM {relation}\n"
-            "), counts AS MATERIALIZED (\n"
+            f"{start}), counts AS MATERIALIZED (\n"
             f"  SELECT {_ROW_HASH} FROM (SELECT {_ROW_HASH}, true AS {_IN_FILE} FROM parsed\n"
             f"        UNION ALL SELECT {_ROW_HASH}, false FROM table_rows)\n"
             f"  GROUP BY {_ROW_HASH} HAVING {in_file} <> {in_table}\n"
@@ -488,6 +474,23 @@ class DuckDBWarehouse:
             f"UNION ALL SELECT {_TABLE_ROW}, {_ROW_HASH}, {_ROWID}, {nulls}\n"
             f"FROM table_rows SEMI JOIN counts USING ({_ROW_HASH})"
         )
+
+
+def _comparison(changed: str, relation: str, columns: Sequence[Column]) -> tuple[str, str, str]:
+    """The start of a statement comparing the CSV file with ``relation``, up to its last CTE's
+    closing parenthesis: ``parsed`` (the file's rows with their hash) and ``table_rows`` (the
+    table's hashes and rowids); with the column list and as many NULLs."""
+    names = [quote_ident(c.name) for c in columns]
+    listed, nulls = ", ".join(names), ", ".join(f"NULL AS {n}" for n in names)
+    row_hash = f"hash({listed})"
+    start = (
+        f"CREATE TEMP TABLE {changed} AS\n"
+        f"WITH parsed AS MATERIALIZED (\n"
+        f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM {_csv_reader(columns)}\n"
+        "), table_rows AS MATERIALIZED (\n"
+        f"  SELECT {row_hash} AS {_ROW_HASH}, rowid AS {_ROWID} FROM {relation}\n"
+    )
+    return start, listed, nulls
 
 
 def _configure_session(con: duckdb.DuckDBPyConnection) -> None:
