@@ -247,6 +247,37 @@ def test_full_refresh_and_force_test_everything(
         assert not _narrowed(builds.tests[-1]), flag
 
 
+def test_a_singular_test_reading_a_raw_table_runs_again_when_only_that_table_changed(
+    data_dir: Path, base: tuple[Path, Path], tmp_path: Path, builds: Builds
+) -> None:
+    """assert_seller_state_matches_zip reads geolocation_raw through source(): a changed
+    geolocation file, no model changing with it, must run it again, not repeat its result."""
+    previous = Path(shutil.copytree(base[1].parent / "previous", tmp_path / "previous"))
+    geolocation = previous / "olist_geolocation_dataset.csv"
+    rows = _rows(geolocation)
+    zip_at, state_at = (
+        rows[0].index("geolocation_zip_code_prefix"),
+        rows[0].index("geolocation_state"),
+    )
+    sellers = _rows(previous / "olist_sellers_dataset.csv")
+    seller_zip = {row[sellers[0].index("seller_zip_code_prefix")] for row in sellers[1:]}
+    # Every geolocation row of one seller's zip prefix now says another state.
+    moved = next(row[zip_at] for row in rows[1:] if row[zip_at] in seller_zip)
+    for row in rows[1:]:
+        if row[zip_at] == moved:
+            row[state_at] = "XX"
+    _write_rows(geolocation, rows)
+    result = olist(["run-all", "--source", str(previous)], data_dir)
+    assert result.exit_code == 0, result.output
+    assert "1 loaded" in result.output  # geolocation_raw only: every model up to date
+    zip_test = next(r for r in builds.tests[-1] if r.name == "assert_seller_state_matches_zip")
+    assert "(up to date" not in zip_test.message
+    whole = olist(["test", "--select", "dim_seller"], data_dir)
+    assert whole.exit_code == 0, whole.output
+    again = next(r for r in builds.tests[-1] if r.name == "assert_seller_state_matches_zip")
+    assert (zip_test.status, zip_test.failures) == (again.status, again.failures)
+
+
 # -- what the load's results say --------------------------------------------------------
 
 

@@ -9,13 +9,17 @@ changed since:
   only on a changed row: every other row passed last time and is the same row;
 - a unique test can find a new duplicate only among the values a changed row holds;
 - a relationships test can find a new orphan only among changed child rows, or among
-  the children of a parent key whose rows changed.
+  the children of a parent key whose rows changed;
+- a singular test that declares ``narrow_by`` (whether a row fails depends only on the
+  rows with the same value of that column in each model it reads) can fail only for a
+  value whose rows changed in one of them.
 
 Which rows of a model may have changed, by what the run did to it:
 
 - a view with ``delta_key`` (its rows for one key value come only from its one raw
   table's rows with that value): those whose key a deleted or inserted raw row holds;
-- an incremental model: those whose unique_key it merged;
+- an incremental model: those whose unique_key it merged (and, for a narrow_by test,
+  the values those rows held in its column, before and after the merge);
 - a model up to date: none;
 - anything else (a table rebuilt whole, a model not built in this run): unknown, and
   its tests run whole.
@@ -25,9 +29,10 @@ row, recorded on exactly the data this run started from: its recorded fingerprin
 the one its SQL and its models' starting fingerprints give, and each of those models
 held, at the start, the data its recorded fingerprint says (a view follows its raw
 table: one loaded by `olist load` alone since the view's last build leaves the view's
-start unknown). Every other test, every singular test, and every test of `olist test`,
-runs whole. The counts are exact, not samples: with no failing row before, every
-failing row (or duplicated value) is among the rows checked.
+start unknown). Every other test, a singular test without narrow_by or one whose raw
+table changed, and every test of `olist test`, runs whole. The counts are exact, not
+samples: with no failing row before, every failing row (or duplicated value) is among
+the rows checked.
 """
 
 from __future__ import annotations
@@ -81,8 +86,9 @@ class RunChanges:
     def want(self, project: Project) -> None:
         """Note the columns the project's narrow_by tests narrow their models by."""
         for test in project.tests:
-            for model in test.depends_on if test.narrow_by else ():
-                self.wanted.setdefault(model, set()).add(test.narrow_by or "")
+            if test.narrow_by is not None:
+                for model in test.depends_on:
+                    self.wanted.setdefault(model, set()).add(test.narrow_by)
 
     @classmethod
     def from_load(cls, files: Iterable[FileLoadResult]) -> RunChanges:
@@ -127,6 +133,25 @@ def _matches(keys_sql: str, alias: str, key: tuple[str, ...], columns: tuple[str
     return f"exists (select 1 from ({keys_sql}) as olist_keys where {pairs})"
 
 
+def fingerprint_of_test(
+    test: DataTest, sql: str, models: Mapping[str, str | None], sources: Mapping[str, str]
+) -> str | None:
+    """A test's SQL and severity with its models' fingerprints and the MD5 of the file behind
+    each raw table it reads; None when one is unknown. A run records it with the test's
+    result, and compares it with the fingerprints of the data it started from."""
+    parts = [sql, test.severity]
+    for model in sorted(test.depends_on):
+        fingerprint = models.get(model)
+        if fingerprint is None:
+            return None
+        parts.append(f"{model}={fingerprint}")
+    for table in sorted(test.sources):
+        if table not in sources:
+            return None
+        parts.append(f"{table}={sources[table]}")
+    return digest(*parts)
+
+
 class ChangedRows:
     """Renders a generic test on the changed rows of its model, where that is sound."""
 
@@ -150,13 +175,8 @@ class ChangedRows:
         """Whether the test passed, with no failing row, on the data this run started from."""
         if recorded is None or recorded.status != "pass" or recorded.failures:
             return False
-        parts = [sql, test.severity]
-        for model in sorted(test.depends_on):
-            start = self.changes.start.get(model)
-            if start is None:
-                return False
-            parts.append(f"{model}={start}")
-        return recorded.fingerprint == digest(*parts)
+        start = fingerprint_of_test(test, sql, self.changes.start, self.changes.sources_before)
+        return start is not None and recorded.fingerprint == start
 
     def sql(self, test: DataTest) -> str | None:
         """The test's SELECT over the changed rows only; None: it must run whole."""
@@ -198,6 +218,8 @@ class ChangedRows:
         column = test.narrow_by
         if column is None or any(m not in self.project.models for m in test.depends_on):
             return None
+        if any(table in self.changes.raw for table in test.sources):
+            return None  # a raw table it reads whole changed: its rows are not narrowed
         parts = []
         for name in test.depends_on:
             changed = self.changes.models.get(name)

@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
 from olist_cli.engine.build import first_line
-from olist_cli.engine.changes import ChangedRows, RunChanges
+from olist_cli.engine.changes import ChangedRows, RunChanges, fingerprint_of_test
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import DataTest, Project
 from olist_cli.engine.render import Renderer
 from olist_cli.engine.results import TestResult, metered
-from olist_cli.engine.state import Recorded, StateStore, digest
+from olist_cli.engine.state import Recorded, StateStore
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
@@ -151,15 +151,17 @@ def select_tests(project: Project, select: str | None) -> list[DataTest]:
     ]
 
 
-def _fingerprint(test: DataTest, sql: str, state: StateStore) -> str | None:
-    """The test's SQL and severity with the fingerprints of the models it reads."""
-    parts = [sql, test.severity]
-    for model in sorted(test.depends_on):
-        recorded = state.get("model", model)
-        if recorded is None:
-            return None
-        parts.append(f"{model}={recorded.fingerprint}")
-    return digest(*parts)
+def _fingerprint(
+    test: DataTest, sql: str, state: StateStore, sources: dict[str, str]
+) -> str | None:
+    """The test's SQL and severity with the fingerprints of the models it reads, and the MD5
+    of the file behind each raw table it reads through source()."""
+    return fingerprint_of_test(
+        test,
+        sql,
+        {m: getattr(state.get("model", m), "fingerprint", None) for m in test.depends_on},
+        sources,
+    )
 
 
 def _cached(test: DataTest, sql: str, recorded: Recorded) -> TestResult:
@@ -204,6 +206,7 @@ def run_tests(
     tests = select_tests(project, select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
     state = StateStore(warehouse, settings.raw_dataset, deferred=True)
+    raw_md5s = state.source_md5s() if any(t.sources for t in tests) else {}
     results: dict[str, TestResult] = {}
     to_run: list[DataTest] = []
     fingerprints: dict[str, str | None] = {}
@@ -227,7 +230,7 @@ def run_tests(
         except Exception:  # reported by _run_one, with the template error
             to_run.append(test)
             continue
-        fingerprint = fingerprints[test.name] = _fingerprint(test, sql, state)
+        fingerprint = fingerprints[test.name] = _fingerprint(test, sql, state, raw_md5s)
         recorded = state.get("test", test.name)
         if fingerprint is not None and recorded and recorded.fingerprint == fingerprint:
             record(_cached(test, sql, recorded))

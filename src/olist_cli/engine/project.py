@@ -100,6 +100,7 @@ class DataTest:
     # Singular tests only: whether a row fails depends only on the rows with the same value
     # of this column in each model the test reads (see engine/changes.py).
     narrow_by: str | None = None
+    sources: tuple[str, ...] = ()  # the raw tables it reads through source()
 
     @property
     def label(self) -> str:
@@ -314,6 +315,7 @@ def _singular_test(env: Environment, path: Path) -> DataTest:
         depends_on=refs,
         tags=tuple(str(t) for t in tags),
         narrow_by=narrow_by,
+        sources=tuple(dict.fromkeys(calls.sources)),
     )
 
 
