@@ -196,3 +196,42 @@ def test_relationships_across_layers_fail_when_a_parent_row_goes_missing(
         "orders_have_customers": 1,
     }
     assert results["orders_have_customers"].sample_rows == [{"order_id": "o2"}]
+
+
+def test_generic_tests_render_without_jinja_to_the_same_sql(tmp_path: Path) -> None:
+    """The project's generic tests skip Jinja (their only Jinja is ref()), with the same SQL;
+    one whose argument brings Jinja of its own still renders through it."""
+    from helpers import REPO_SQL
+    from olist_cli.engine.render import Renderer
+    from olist_cli.warehouse.duckdb import DuckDBDialect
+
+    shutil.copytree(REPO_SQL, tmp_path / "sql")
+    write_sql(
+        tmp_path,
+        {
+            "staging/stg_z.sql": "{{ config(columns={'n': {'tests': [{'expression': "
+            "{'expression': \"> {{ 1 + 1 }}\"}}]}}) }}\nselect 3 as n",
+        },
+    )
+    settings = engine_settings(tmp_path)
+    project = load_project(settings, DuckDBDialect())
+    renderer = Renderer(settings, project, lambda s, n: f'"{s}"."{n}"', DuckDBDialect())
+    generic = [t for t in project.tests if t.kind != "singular"]
+    assert len(generic) > 150
+    jinja_calls = []
+    real_render = renderer.render
+
+    def counting_render(text: str, label: str, /, **context: object) -> str:
+        jinja_calls.append(label)
+        return real_render(text, label, **context)
+
+    renderer.render = counting_render  # type: ignore[method-assign]
+    direct = {t.name: renderer.render_test(t) for t in generic}
+    stg_z = next(t for t in generic if t.model == "stg_z")
+    assert jinja_calls == [stg_z.label]  # every other one without Jinja
+    assert direct[stg_z.name] == 'select *\nfrom "t_staging"."stg_z"\nwhere not (n > 2)'
+    through_jinja = {
+        t.name: real_render(t.template_source, t.label, is_incremental=lambda: False)
+        for t in generic
+    }
+    assert direct == through_jinja

@@ -208,9 +208,7 @@ class ChangedRows:
                 return narrowed_once.pop()
             return self.renderer.ref(name)
 
-        sql = self.renderer.render(
-            test.template_source, test.label, ref=ref, is_incremental=lambda: False
-        )
+        sql = self.renderer.render_test_with(test, ref)
         return None if narrowed_once else sql
 
     def _singular(self, test: DataTest) -> str | None:
@@ -246,9 +244,7 @@ class ChangedRows:
         def ref(name: str) -> str:
             return narrowed[name] if name in narrowed else self.renderer.ref(name)
 
-        return self.renderer.render(
-            test.template_source, test.label, ref=ref, is_incremental=lambda: False
-        )
+        return self.renderer.render_test_with(test, ref)
 
     def _test_keys(self, model: Model) -> Changed | None:
         """The model's changed keys, with the changed parent keys that its relationships

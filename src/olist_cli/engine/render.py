@@ -60,6 +60,17 @@ TYPES = (
 SOURCE_KEYS = {f.key: f.raw_table for f in SOURCE_FILES} | {t: t for t in BY_RAW_TABLE}
 EPOCH = "1970-01-01 00:00:00"
 _UNDEFINED = re.compile(r"'(\w+)' is undefined")
+# How generic.py writes a ref in a generic test's template.
+_REF_CALL = re.compile(r"\{\{ ref\('(\w+)'\) \}\}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _only_refs(template: str) -> bool:
+    """Whether the template's only Jinja is ``{{ ref('…') }}`` calls as generic.py writes them."""
+    rest = _REF_CALL.sub("", template)
+    return not any(marker in rest for marker in ("{{", "{%", "{#"))
+
+
 # Compiling a template is most of the cost of rendering it; the code object does not
 # depend on the renderer's globals, so one compile per (file, text) serves every render
 # in the process (load-time validation, build, tests).
@@ -146,6 +157,7 @@ class Renderer:
         )
         self._names = (*self.env.globals, "this", "is_incremental", "incremental_cutoff")
         self._compiled: dict[str, Template] = {}
+        self._tests: dict[str, str] = {}
         # Compiled templates also persist between runs (Jinja's own bytecode cache, keyed
         # by source text): parsing and compiling ~180 templates is most of a no-op run.
         self.bytecode_cache: FileSystemBytecodeCache | None = None
@@ -250,4 +262,25 @@ class Renderer:
         )
 
     def render_test(self, test: DataTest) -> str:
-        return self.render(test.template_source, test.label, is_incremental=lambda: False)
+        # A test run asks for each test's SQL three times (fingerprint, batch, result): the
+        # render depends only on the test and this renderer, so it is done once.
+        sql = self._tests.get(test.name)
+        if sql is None:
+            sql = self._tests[test.name] = self.render_test_with(test, self.ref)
+        return sql
+
+    def render_test_with(self, test: DataTest, ref: Callable[[str], str]) -> str:
+        """The test's SQL with ``ref()`` answered by ``ref``.
+
+        A generic test's template is SQL that olist wrote around ``{{ ref('…') }}`` calls:
+        unless an argument brought Jinja of its own, the calls are replaced directly. Jinja
+        would build a context for each render, 0.14 ms, and a run renders ~450 tests.
+        """
+        source = test.template_source
+        if test.kind != "singular" and _only_refs(source):
+            try:
+                sql = _REF_CALL.sub(lambda call: ref(call.group(1)), source)
+            except ProjectError as exc:
+                raise ProjectError(f"{test.label}: {exc}") from None
+            return sql.strip().rstrip(";").rstrip()
+        return self.render(source, test.label, ref=ref, is_incremental=lambda: False)
