@@ -24,6 +24,7 @@ from helpers import (
     duplicate_a_line,
     engine_settings,
     olist,
+    query,
     sample_snapshots,
     spy_on_builds,
     write_sql,
@@ -46,6 +47,8 @@ ON_CHANGED_ROWS = (
     "relationships_stg_order_items_order_id__stg_orders",
     "not_null_fact_orders_order_id",
     "unique_fact_orders_order_id",
+    "unique_dim_product_product_id",
+    "accepted_values_dim_seller_seller_volume_tier",
     # Singular tests that declare narrow_by.
     "assert_fact_order_items_complete",
     "assert_fact_orders_item_count_matches_items",
@@ -109,7 +112,7 @@ def test_a_month_later_the_changed_rows_are_tested_and_agree_with_a_whole_test_r
     # Singular tests, and the tests of tables rebuilt whole, still run whole.
     kinds = {r.name: r for r in run_all}
     assert "assert_fact_orders_complete" not in narrowed  # no narrow_by: whole counts
-    assert "unique_dim_product_product_id" not in narrowed
+    assert "unique_dim_date_date_key" not in narrowed  # dim_date is rebuilt whole
     assert all(kinds[name].status == "pass" for name in narrowed)
     assert f"{len(narrowed)} on changed rows only" in result.output
 
@@ -211,6 +214,40 @@ def test_a_merge_that_loses_a_row_is_caught_by_the_narrowed_singular_tests(
     counted = found["assert_fact_orders_item_count_matches_items"]
     assert (counted.status, counted.failures) == ("fail", 1)
     assert CHANGED_ROWS_NOTE in counted.message
+
+
+def test_a_changed_products_file_rebuilds_dim_product_whole(
+    data_dir: Path, files: Path, builds: Builds, tmp_path: Path
+) -> None:
+    """rebuild_when: a product renamed without a sale would be missed by a merge of the
+    products of changed orders; a change to stg_products rebuilds dim_product whole."""
+    products = files / "olist_products_dataset.csv"
+    rows = _rows(products)
+    category = rows[0].index("product_category_name")
+    # A product sold only in orders long before this step's changes: no merge touches it.
+    orders = _rows(files / ORDERS_FILE)
+    purchased = orders[0].index("order_purchase_timestamp")
+    recent = {row[0] for row in orders[1:] if row[purchased] >= "2018-01"}
+    items = _rows(files / ITEMS_FILE)[1:]
+    recently_sold = {row[2] for row in items if row[0] in recent}  # product_id
+    old = next(row for row in rows[1:] if row[0] not in recently_sold)
+    old[category] = "beleza_saude" if old[category] != "beleza_saude" else "esporte_lazer"
+    _write_rows(products, rows)
+
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == 0, result.output
+    built = {r.name: r for r in builds.models[-1]}
+    assert built["dim_product"].message.startswith("rebuilt whole (stg_products changed)")
+    assert built["dim_seller"].message.startswith("merged")  # its inputs read whole did not change
+    fresh = olist(["run-all", "--full-refresh", "--source", str(files)], tmp_path / "fresh")
+    assert fresh.exit_code == 0, fresh.output
+    table = "dev_warehouse_warehouse.dim_product"
+    mine = set(query(data_dir / "olist.duckdb", f"select * from {table}"))
+    assert mine == set(query(tmp_path / "fresh" / "olist.duckdb", f"select * from {table}"))
+    assert {r[2] for r in mine if r[1] == old[0]} == {old[category]}
+    # The next run merges again.
+    assert olist(["run-all", "--source", str(files)], data_dir).exit_code == 0
+    assert "up to date" in {r.name: r for r in builds.models[-1]}["dim_product"].status
 
 
 def test_a_raw_table_loaded_alone_since_the_last_build_means_whole_tests(
@@ -338,6 +375,34 @@ def test_a_wrong_delta_key_is_refused_when_the_project_loads(
     from olist_cli.engine import load_project
 
     write_sql(tmp_path, {"staging/stg_x.sql": sql})
+    with pytest.raises(ProjectError, match=re.escape(problem)):
+        load_project(engine_settings(tmp_path), None)
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        ("materialized='table', rebuild_when=['stg_x']", "rebuild_when is for incremental models"),
+        (
+            "materialized='incremental', unique_key='id', incremental_key='at', "
+            "rebuild_when=['stg_y']",
+            "rebuild_when names stg_y, which the model does not ref",
+        ),
+    ],
+    ids=["on-a-table", "not-a-ref"],
+)
+def test_a_wrong_rebuild_when_is_refused_when_the_project_loads(
+    tmp_path: Path, config: str, problem: str
+) -> None:
+    from olist_cli.engine import load_project
+
+    write_sql(
+        tmp_path,
+        {
+            "staging/stg_x.sql": "select 1 as id, now() as at",
+            "warehouse/w.sql": f"{{{{ config({config}) }}}}\nselect * from {{{{ ref('stg_x') }}}}",
+        },
+    )
     with pytest.raises(ProjectError, match=re.escape(problem)):
         load_project(engine_settings(tmp_path), None)
 

@@ -40,8 +40,8 @@ from olist_cli.engine.checks import CHANGED_ROWS_NOTE
 SCALE = 0.02
 SEED = 11
 FACTS = ("fact_orders", "fact_order_items")
-# Every model built by MERGE: the two facts and the one dimension that grows with orders.
-MERGED = (*FACTS, "dim_customer")
+# Every model built by MERGE: the two facts and the dimensions that grow with sales.
+MERGED = (*FACTS, "dim_customer", "dim_product", "dim_seller")
 LOOKBACK = dt.timedelta(days=3)  # OLIST_LOOKBACK_DAYS's default
 
 
@@ -314,12 +314,16 @@ def test_merges_read_recent_rows_and_touch_only_their_partitions(walk: Walk) -> 
     partition = {
         "fact_orders": "order_purchase_date_day",
         "fact_order_items": "shipping_limit_date_day",
-        "dim_customer": None,  # a dimension: not partitioned
+        "dim_customer": None,  # dimensions: not partitioned
+        "dim_product": None,
+        "dim_seller": None,
     }
     incremental_key = {
         "fact_orders": "order_updated_at",
         "fact_order_items": "order_updated_at",
         "dim_customer": "last_updated_at",
+        "dim_product": "last_updated_at",
+        "dim_seller": "last_updated_at",
     }
     seen = 0
     for step in walk.steps[1:]:
@@ -332,6 +336,11 @@ def test_merges_read_recent_rows_and_touch_only_their_partitions(walk: Walk) -> 
                 # The model narrows itself to the people with a changed order, on the same
                 # constant (incremental_cutoff()), instead of aggregating everyone's history.
                 assert "changed_orders.order_updated_at >= cast(" in source_sql
+                assert target_filter is None
+                continue
+            if name in ("dim_product", "dim_seller"):
+                # Likewise: the products and sellers of a changed order, on that constant.
+                assert "where order_updated_at >= cast(" in source_sql
                 assert target_filter is None
                 continue
             if rows:

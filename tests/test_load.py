@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -221,6 +223,59 @@ def test_going_back_to_an_earlier_file_reloads_it(
     assert [r.table for r in results if r.status == "loaded"] == ["sellers_raw"]
     cities = {r[0] for r in warehouse.query(f"select seller_city from {RAW}.sellers_raw")}
     assert cities == {"campinas", "sao paulo"}
+
+
+def test_a_first_load_hashes_every_file_before_loading_any(
+    settings: Settings, warehouse: DuckDBWarehouse, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables written whole: hashing beside DuckDB's threads would slow them down."""
+    from olist_cli import filehash
+
+    hashed: list[str] = []
+    real_md5, real_load = filehash.file_md5, DuckDBWarehouse.load_csv
+
+    def md5(path: Path) -> str:
+        digest = real_md5(path)
+        hashed.append(path.name)
+        return digest
+
+    def load_csv(self: DuckDBWarehouse, *args: Any, **kwargs: Any) -> Any:
+        assert len(hashed) == len(SOURCE_FILES), "a table loaded before every file was hashed"
+        return real_load(self, *args, **kwargs)
+
+    monkeypatch.setattr(filehash, "file_md5", md5)
+    monkeypatch.setattr(DuckDBWarehouse, "load_csv", load_csv)
+    assert [r.status for r in load_raw(settings, warehouse, source)] == ["loaded"] * 9
+
+
+def test_a_later_load_compares_a_file_while_the_next_ones_are_hashed(
+    settings: Settings, warehouse: DuckDBWarehouse, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table loaded before: each file is compared once its own MD5 is known."""
+    from olist_cli import filehash
+
+    load_raw(settings, warehouse, source)
+    orders, last = SOURCE_FILES[0], SOURCE_FILES[-1]
+    edit(source / orders.file_name, ",created,", ",canceled,")  # the first file changed
+    os.utime(source / last.file_name)  # the last one must be hashed again (not changed)
+    compared = threading.Event()
+    real_md5, real_load = filehash.file_md5, DuckDBWarehouse.load_csv
+
+    def md5(path: Path) -> str:
+        if path.name == last.file_name:  # held until a table has loaded: waiting deadlocks
+            assert compared.wait(timeout=30), "no table loaded before every file was hashed"
+        return real_md5(path)
+
+    def load_csv(self: DuckDBWarehouse, *args: Any, **kwargs: Any) -> Any:
+        loaded = real_load(self, *args, **kwargs)
+        compared.set()
+        return loaded
+
+    monkeypatch.setattr(filehash, "file_md5", md5)
+    monkeypatch.setattr(DuckDBWarehouse, "load_csv", load_csv)
+    results = load_raw(settings, warehouse, source)
+    assert [r.status for r in results] == ["loaded"] + ["skipped"] * 8
+    assert results[-1].md5 == hashlib.md5((source / last.file_name).read_bytes()).hexdigest()
 
 
 def test_force_reloads_every_file(

@@ -208,8 +208,8 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
 def test_an_edited_upstream_view_rebuilds_everything_downstream(
     warehouse: Path, raw_files: Path, tmp_path: Path, builds: Builds
 ) -> None:
-    """stg_orders feeds dim_customer, dim_date and both facts; the other staging views,
-    dim_product and dim_seller do not depend on it.
+    """stg_orders feeds dim_customer, dim_date, both facts, and dim_product and dim_seller
+    (their watermark is an order's update); the other staging views do not depend on it.
 
     The tables rebuild. The incremental facts either rebuild too or stop the run asking for
     `--full-refresh` (see the next test: merging only recent rows is not an option when an
@@ -223,7 +223,15 @@ def test_an_edited_upstream_view_rebuilds_everything_downstream(
     )
     result = run_all(raw_files, warehouse, sql)
     statuses = builds.statuses()
-    downstream = {"stg_orders", "dim_customer", "dim_date", "fact_orders", "fact_order_items"}
+    downstream = {
+        "stg_orders",
+        "dim_customer",
+        "dim_date",
+        "fact_orders",
+        "fact_order_items",
+        "dim_product",
+        "dim_seller",
+    }
     # Unrelated models are never rebuilt: up to date, or not built at all when the run
     # refuses (it refuses before building anything).
     assert {statuses[n] for n in set(statuses) - downstream} <= {"up to date", "skipped"}
@@ -233,7 +241,13 @@ def test_an_edited_upstream_view_rebuilds_everything_downstream(
         assert refused == set()
     else:
         assert result.exit_code == EXIT_FAILURE, result.output
-        assert refused <= {"fact_orders", "fact_order_items", "dim_customer"}
+        assert refused <= {
+            "fact_orders",
+            "fact_order_items",
+            "dim_customer",
+            "dim_product",
+            "dim_seller",
+        }
         assert "--full-refresh" in result.stderr
 
 

@@ -1,26 +1,49 @@
 {{ config(
-    materialized='table',
-    description='SCD1 seller dimension, one row per seller_id, with lifetime sales over every order item (all order statuses). seller_city is the trimmed, lower-cased text (seller_city_raw keeps the original); seller_state is kept as given even where it contradicts the zip prefix (see assert_seller_state_matches_zip). seller_volume_tier on total_items_sold: High >= 100 items, Medium 10-99, Low 1-9, No sales 0.',
+    materialized='incremental',
+    unique_key='seller_id',
+    incremental_key='last_updated_at',
+    rebuild_when=['stg_sellers'],
+    description='SCD1 seller dimension, one row per seller_id, with lifetime sales over every order item (all order statuses). An incremental build recomputes, over their whole history, only the sellers of an order changed since the last build, and merges them; a change to stg_sellers rebuilds the table whole. seller_city is the trimmed, lower-cased text (seller_city_raw keeps the original); seller_state is kept as given even where it contradicts the zip prefix (see assert_seller_state_matches_zip). seller_volume_tier on total_items_sold: High >= 100 items, Medium 10-99, Low 1-9, No sales 0.',
     columns={
         'seller_key': {'description': 'surrogate_key(seller_id).', 'tests': ['unique', 'not_null']},
         'seller_id': {'description': 'Natural key.', 'tests': ['unique', 'not_null']},
         'total_items_sold': {'description': 'Order-item rows sold.', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
         'total_orders': {'description': 'Distinct orders with at least one of the seller''s items.', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
         'total_revenue': {'description': 'Sum of item price, BRL (freight excluded).', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
+        'last_updated_at': {'description': 'Latest order_updated_at of the orders the seller sold in; null when never sold. The incremental watermark.'},
         'seller_volume_tier': {'description': 'High (>= 100 items), Medium (10-99), Low (1-9), No sales.', 'tests': ['not_null', {'accepted_values': {'values': ['High', 'Medium', 'Low', 'No sales']}}]},
     },
     tags=['warehouse', 'dimension'],
 ) }}
 
-with sales as (
+with changed_sellers as (
+
+    -- The sellers sold in an order changed since the last build (fact_order_items keeps
+    -- each item's order_updated_at): their rows are recomputed over their whole history
+    -- and merged; every other row stays as it is.
+    select seller_id
+    from {{ ref('fact_order_items') }}
+    {% if is_incremental() %}
+    where order_updated_at >= {{ incremental_cutoff() }}
+    {% else %}
+    where false
+    {% endif %}
+
+),
+
+sales as (
 
     select
-        seller_id,
+        items.seller_id,
         count(*) as total_items_sold,
-        count(distinct order_id) as total_orders,
-        sum(price) as total_revenue
-    from {{ ref('stg_order_items') }}
-    group by seller_id
+        count(distinct items.order_id) as total_orders,
+        sum(items.price) as total_revenue,
+        max(items.order_updated_at) as last_updated_at
+    from {{ ref('fact_order_items') }} as items
+    {% if is_incremental() %}
+    where items.seller_id in (select seller_id from changed_sellers)
+    {% endif %}
+    group by items.seller_id
 
 )
 
@@ -39,7 +62,11 @@ select
         when coalesce(sales.total_items_sold, 0) >= 10 then 'Medium'
         when coalesce(sales.total_items_sold, 0) >= 1 then 'Low'
         else 'No sales'
-    end as seller_volume_tier
+    end as seller_volume_tier,
+    sales.last_updated_at
 from {{ ref('stg_sellers') }} as s
 left join sales
     on s.seller_id = sales.seller_id
+{% if is_incremental() %}
+where s.seller_id in (select seller_id from changed_sellers)
+{% endif %}

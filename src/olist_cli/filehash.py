@@ -17,8 +17,9 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from olist_cli.atomic import read_json, write_text_atomic
@@ -80,24 +81,52 @@ class Md5Cache:
     ) -> list[str]:
         """MD5 of each file, in order: recorded ones reused (unless not ``reuse``), the
         others hashed concurrently; every result is recorded."""
+        with self.hashing(paths, workers=workers, reuse=reuse) as pending:
+            return [p.result() for p in pending]
+
+    @contextmanager
+    def hashing(
+        self, paths: Sequence[Path], *, workers: int | None = None, reuse: bool = True
+    ) -> Iterator[list[Future[str]]]:
+        """Each file's MD5 as a future, in order: recorded ones done at once (``reuse``),
+        the others hashed on background threads while the caller goes on.
+
+        Leaving the block cancels what has not started.
+        """
         # The identity is taken before hashing: if the file changes while it is read, the
         # recorded identity is the old one, so the next run hashes it again.
         keys = [str(p.resolve()) for p in paths]
         identities = [_identity(p.stat()) for p in paths]
-        found: dict[int, str] = {}
+        pending: list[Future[str]] = []
+        missing = []
         with self._lock:
             for index, (key, identity) in enumerate(zip(keys, identities, strict=True)):
                 entry = self._entries.get(key)
+                done: Future[str] = Future()
                 if reuse and entry is not None and entry.get("identity") == identity:
-                    found[index] = str(entry["md5"])
-        missing = [i for i in range(len(paths)) if i not in found]
-        hashed = file_md5s([paths[i] for i in missing], workers=workers) if missing else []
-        with self._lock:
-            for index, md5 in zip(missing, hashed, strict=True):
+                    done.set_result(str(entry["md5"]))
+                else:
+                    missing.append(index)
+                pending.append(done)
+        if not missing:
+            yield pending
+            return
+
+        def hash_one(index: int) -> str:
+            md5 = file_md5(paths[index])
+            with self._lock:
                 self._entries[keys[index]] = {"identity": identities[index], "md5": md5}
-                found[index] = md5
-            self._dirty = self._dirty or bool(missing)
-        return [found[i] for i in range(len(paths))]
+                self._dirty = True
+            return md5
+
+        count = min(len(missing), workers or os.cpu_count() or 1)
+        pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="olist-md5")
+        try:
+            for index in missing:
+                pending[index] = pool.submit(hash_one, index)
+            yield pending
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def save(self) -> None:
         """Write the cache atomically; a cache that cannot be written is only a lost speed-up."""

@@ -255,14 +255,16 @@ def _digest_with_refs(
     state: StateStore,
     recorded_field: str,
     sources: dict[str, str] | None = None,
+    skip: tuple[str, ...] = (),
 ) -> str | None:
     """Hash a model's definition with a value of each model it refs (and raw file MD5s).
 
     A ref's value comes from this run (``current``) or, for a model not handled in it, from
     its recorded state. None when any input is unknown: then nothing can be assumed.
+    ``skip``: refs left out.
     """
     parts = [definition]
-    for ref in sorted(model.refs):
+    for ref in sorted(set(model.refs) - set(skip)):
         if ref in current:
             value = current[ref]
         else:
@@ -296,9 +298,11 @@ def _logic(
 
     An incremental table is only consistent while this stays the same: a change to an
     upstream view's SQL changes the rows the MERGE would bring, but only for recent rows.
-    None when an upstream model's logic is unknown.
+    The refs in its rebuild_when are left out: any change to one, of SQL or of data,
+    rebuilds the table whole. None when an upstream model's logic is unknown.
     """
-    return _digest_with_refs(model, definition, logics, state, "definition")
+    skip = model.config.rebuild_when
+    return _digest_with_refs(model, definition, logics, state, "definition", skip=skip)
 
 
 def _start(
@@ -320,6 +324,26 @@ def _start(
         model, logic, changes.start, state, "fingerprint", changes.sources_before
     )
     return recorded.fingerprint if start == recorded.fingerprint else None
+
+
+WATCHED = "rebuild_when"  # the state's kind for what a model's rebuild_when refs held
+
+
+def _watched(model: Model, built: dict[str, str | None], state: StateStore) -> str | None:
+    """The fingerprints of the model's rebuild_when refs, as they stand in this run."""
+    if not model.config.rebuild_when:
+        return None
+    parts = []
+    for ref in model.config.rebuild_when:
+        if ref in built:
+            value = built[ref]
+        else:
+            recorded = state.get("model", ref)
+            value = recorded.fingerprint if recorded else None
+        if value is None:
+            return None
+        parts.append(f"{ref}={value}")
+    return digest(*parts)
 
 
 def _stale_incrementals(
@@ -360,6 +384,9 @@ class _Job:
     definition: str | None  # the logic digest (see _logic); None when unknown
     fingerprint: str | None
     recorded: Recorded | None
+    # The fingerprints of the refs in its rebuild_when, now and when its table was built.
+    watched: str | None = None
+    watched_before: Recorded | None = None
 
 
 def _build_one(
@@ -426,6 +453,23 @@ def _materialize(
             if changes is not None:
                 _check_delta_key(settings, warehouse, model)
                 changes.models[model.name] = changes.of_view(model)
+        elif (
+            incremental
+            and cfg.rebuild_when
+            and (
+                job.watched is None
+                or job.watched_before is None
+                or job.watched_before.fingerprint != job.watched
+            )
+        ):
+            # A model it reads whole changed (a product's attributes, say), or that is not
+            # known: merging the rows of recent orders would leave every other row as it was.
+            sql = renderer.render_model(model, incremental=False)
+            rows = warehouse.create_table_as(
+                schema, model.name, sql, partition_by=cfg.partition_by, cluster_by=cfg.cluster_by
+            )
+            changed = ", ".join(cfg.rebuild_when)
+            status, message = "success", f"rebuilt whole ({changed} changed), {rows} rows"
         elif incremental:
             cutoff = _cutoff(settings, warehouse, model)
             # An empty table takes every row: the model's full SELECT, not its recent slice.
@@ -499,7 +543,8 @@ def build(
         recorded = state.get("model", name)
         if changes is not None:
             changes.start[name] = _start(model, logic, recorded, state, changes)
-        jobs[name] = _Job(model, logic, fingerprint, recorded)
+        watched = _watched(model, built, state)
+        jobs[name] = _Job(model, logic, fingerprint, recorded, watched, state.get(WATCHED, name))
         return jobs[name]
 
     def record(result: ModelResult) -> None:
@@ -515,6 +560,10 @@ def build(
                     state.record(
                         "model", result.name, Recorded(j.fingerprint, j.definition, "success", 0)
                     )
+                if j.watched is None:
+                    state.forget(WATCHED, result.name)
+                elif j.model.config.rebuild_when:
+                    state.record(WATCHED, result.name, Recorded(j.watched, "", "success", 0))
         if on_event is not None:
             on_event(result)
 

@@ -39,6 +39,7 @@ MODEL_KEYS = (
     "incremental_key",
     "lookback_days",
     "delta_key",
+    "rebuild_when",
     "description",
     "columns",
     "tests",
@@ -58,6 +59,9 @@ class ModelConfig:
     # A view's rows for one value of these columns come only from its source's rows with
     # that value: the promise that lets a run test only the keys whose rows changed.
     delta_key: tuple[str, ...] = ()
+    # An incremental model's refs whose data it reads whole: when one changed since the
+    # table was built, the table is rebuilt whole instead of merged.
+    rebuild_when: tuple[str, ...] = ()
     description: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)  # column -> description
     tags: tuple[str, ...] = ()
@@ -211,12 +215,15 @@ def _model_config(layer: str, raw: dict[str, Any]) -> ModelConfig:
         incremental_key=_optional(raw.get("incremental_key"), "incremental_key"),
         lookback_days=raw.get("lookback_days"),
         delta_key=_tuple(raw.get("delta_key", []), "delta_key"),
+        rebuild_when=_tuple(raw.get("rebuild_when", []), "rebuild_when"),
         description=str(raw.get("description", "")),
         columns={c: str(spec.get("description", "")) for c, spec in _columns(raw).items()},
         tags=tuple(str(t) for t in _list(raw.get("tags"), "tags")),
     )
     if kind == "incremental" and not (config.unique_key and config.incremental_key):
         raise ValueError("an incremental model needs unique_key and incremental_key in config()")
+    if config.rebuild_when and kind != "incremental":
+        raise ValueError("rebuild_when is for incremental models: a table is rebuilt anyway")
     if config.delta_key and kind != "view":
         raise ValueError("delta_key is for views; an incremental model's rows change by unique_key")
     days = config.lookback_days
@@ -329,6 +336,10 @@ def _model(env: Environment, path: Path) -> tuple[Model, list[DataTest]]:
     try:
         config = _model_config(layer, calls.config)
         refs, sources = tuple(dict.fromkeys(calls.refs)), tuple(dict.fromkeys(calls.sources))
+        unknown = [r for r in config.rebuild_when if r not in refs]
+        if unknown:
+            names = ", ".join(unknown)
+            raise ValueError(f"rebuild_when names {names}, which the model does not ref")
         if config.delta_key and (refs or len(sources) != 1):
             raise ValueError(
                 "delta_key is for a view that reads one raw table and no model, "
