@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from olist_cli.dataset import BY_RAW_TABLE
 from olist_cli.engine.changes import UNCHANGED, Changed, RunChanges
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import Model, Project
@@ -210,10 +211,16 @@ def _check_delta_key(settings: Settings, warehouse: Warehouse, model: Model) -> 
     key = model.config.delta_key
     if not key:
         return
-    tables = [(settings.layer_schema(model.layer), model.name, "the view")]
-    tables += [(settings.raw_dataset, raw, f"raw table {raw}") for raw in model.sources]
-    for schema, name, what in tables:
-        have = {c.lower() for c, _ in warehouse.columns(schema, name)}
+    columns = {"the view": warehouse.columns(settings.layer_schema(model.layer), model.name)}
+    for raw in model.sources:
+        known = BY_RAW_TABLE.get(raw)  # the raw tables' columns are the files' own
+        columns[f"raw table {raw}"] = (
+            [(c, "") for c in known.column_names]
+            if known is not None
+            else warehouse.columns(settings.raw_dataset, raw)
+        )
+    for what, found in columns.items():
+        have = {c.lower() for c, _ in found}
         missing = [c for c in key if c.lower() not in have]
         if missing:
             raise ProjectError(

@@ -247,8 +247,9 @@ class ChangedRows:
         return self.renderer.render_test_with(test, ref)
 
     def _test_keys(self, model: Model) -> Changed | None:
-        """The model's changed keys, with the changed parent keys that its relationships
-        tests follow through its own key: one set of rows then serves all of its tests.
+        """The model's changed keys, widened for its relationships tests with the changed
+        parent keys (a test through its own key) or the keys of the rows that refer to one
+        (through another column): one set of rows then serves all of its tests.
 
         Checking rows that did not change adds no failure (they passed before, and are the
         same rows), so a wider set keeps every count exact.
@@ -262,13 +263,20 @@ class ChangedRows:
             for test in self.project.tests:
                 if test.model != model.name or test.kind != "relationships":
                     continue
-                if test.column != own.key[0] or len(test.references) != 2:
+                if test.column is None or len(test.references) != 2:
                     continue
                 parent_name, field_ = test.references
                 parent = self.changes.models.get(parent_name)
-                if parent is not None and parent.keys is not None and parent.key == (field_,):
+                if parent is None or parent.keys is None or parent.key != (field_,):
+                    continue
+                parent_keys = f"select {field_} from ({parent.keys}) as olist_parent"
+                if test.column == own.key[0]:
+                    parts.append(f"select {field_} as {own.key[0]} from ({parent.keys}) as p")
+                else:
+                    # The keys of the children of a changed parent key.
                     parts.append(
-                        f"select {field_} as {own.key[0]} from ({parent.keys}) as olist_parent"
+                        f"select {own.key[0]} from {self.renderer.ref(model.name)} "
+                        f"as olist_child where {test.column} in ({parent_keys})"
                     )
             widened = Changed(own.key, "\nunion\n".join(parts) if parts else None)
         self._widened[model.name] = widened
@@ -337,8 +345,9 @@ class ChangedRows:
             return None  # a parent value may have gone without its key being listed
         if parent.keys is None:
             return self._restricted(model, own)
-        if own.key == (column,):
-            return self._restricted(model, own)  # own keys widened with the parent's
+        if len(own.key) == 1:
+            # Own keys widened with the parent's, or with its changed children's keys.
+            return self._restricted(model, own)
         parent_keys = f"select {field_} as {column} from ({parent.keys}) as olist_parent"
         relation = self.renderer.ref(model.name)
         condition = _matches(parent_keys, "olist_rows", (column,), (column,))

@@ -372,24 +372,30 @@ class DuckDBWarehouse:
             # while it runs: a temporary table, even dropped, would be held until the
             # caller's transaction ends (700 MB at scale 10, through all of `run-all`).
             self._read_csv(self._one_sided(changed, relation, columns), path, columns)
-            if not self._one_sided_is_exact(changed):
+            one_sided = self._one_sided_change(changed)
+            if one_sided is not None:
+                # Each changed hash is on one side only: its rows are all inserted, or all
+                # deleted, and those are all the rows the delete and insert touch.
+                inserted, deleted, before = one_sided
+                rewritten = inserted + deleted
+            else:
                 self.con.execute(f"DROP TABLE {changed}")
                 self._read_csv(self._by_count(changed, relation, columns), path, columns)
-            inserted, deleted, rewritten, before = (
-                int(n)
-                for n in self.con.execute(
-                    # Per hash: f file rows, t table rows. inserted/deleted: the multiset
-                    # difference, what a person calls the change (a third copy of a row is
-                    # +1). rewritten: the rows the delete and insert touch, their cost.
-                    "SELECT coalesce(sum(greatest(f - t, 0)), 0), "
-                    "coalesce(sum(greatest(t - f, 0)), 0), coalesce(sum(f + t), 0), "
-                    f"(SELECT count(*) FROM {relation}) FROM ("
-                    f"SELECT count(*) FILTER (WHERE {_PART} = {_FILE_ROW}) AS f, "
-                    f"count(*) FILTER (WHERE {_PART} = {_TABLE_ROW}) AS t FROM {changed} "
-                    f"WHERE {_PART} IN ({_FILE_ROW}, {_TABLE_ROW}) GROUP BY {_ROW_HASH})"
-                ).fetchone()
-                or (0, 0, 0, 0)
-            )
+                inserted, deleted, rewritten, before = (
+                    int(n)
+                    for n in self.con.execute(
+                        # Per hash: f file rows, t table rows. inserted/deleted: the multiset
+                        # difference, what a person calls the change (a third copy of a row
+                        # is +1). rewritten: the rows the delete and insert touch, their cost.
+                        "SELECT coalesce(sum(greatest(f - t, 0)), 0), "
+                        "coalesce(sum(greatest(t - f, 0)), 0), coalesce(sum(f + t), 0), "
+                        f"(SELECT count(*) FROM {relation}) FROM ("
+                        f"SELECT count(*) FILTER (WHERE {_PART} = {_FILE_ROW}) AS f, "
+                        f"count(*) FILTER (WHERE {_PART} = {_TABLE_ROW}) AS t FROM {changed} "
+                        f"WHERE {_PART} IN ({_FILE_ROW}, {_TABLE_ROW}) GROUP BY {_ROW_HASH})"
+                    ).fetchone()
+                    or (0, 0, 0, 0)
+                )
             rows = before + inserted - deleted
             if rewritten > REPLACE_ABOVE_REWRITTEN_SHARE * rows:
                 # Parsed once more, rather than kept: this is the rare case.
@@ -425,7 +431,7 @@ class DuckDBWarehouse:
     @staticmethod
     def _one_sided(changed: str, relation: str, columns: Sequence[Column]) -> str:
         """The rows whose hash is only in the file, or only in the table, and both sides'
-        row counts and sums of hashes (mod 2^64), for ``_one_sided_is_exact``."""
+        row counts and sums of hashes (mod 2^64), for ``_one_sided_change``."""
         start, listed, nulls = _comparison(changed, relation, columns)
         summed = f"(sum({_ROW_HASH}::HUGEINT) % {2**64})::UBIGINT"
         return (
@@ -438,11 +444,11 @@ class DuckDBWarehouse:
             f"UNION ALL SELECT {_TABLE_TOTAL}, {summed}, count(*), {nulls} FROM table_rows"
         )
 
-    def _one_sided_is_exact(self, changed: str) -> bool:
-        """Whether the rows on both sides agree: same count, same sum of hashes.
+    def _one_sided_change(self, changed: str) -> tuple[int, int, int] | None:
+        """(rows inserted, rows deleted, table rows before) when the one-sided rows are the
+        whole change: the rows on both sides agree in count and in their sum of hashes.
 
-        They differ when a hash on both sides has a different count on each: then the
-        one-sided rows are not the whole change.
+        They differ when a hash on both sides has a different count on each; then None.
         """
         found = self.con.execute(
             f"SELECT {_PART}, count(*), sum({_ROW_HASH}::HUGEINT), max({_ROWID}) "
@@ -455,7 +461,7 @@ class DuckDBWarehouse:
         _, all_table_sum, all_table_rows = by_part[_TABLE_TOTAL]
         same_count = all_file_rows - file_rows == all_table_rows - table_rows
         same_sum = (all_file_sum - file_sum - (all_table_sum - table_sum)) % 2**64 == 0
-        return same_count and same_sum
+        return (file_rows, table_rows, all_table_rows) if same_count and same_sum else None
 
     @staticmethod
     def _by_count(changed: str, relation: str, columns: Sequence[Column]) -> str:
