@@ -9,6 +9,7 @@ value with its ``n_records``; the others return the offending rows themselves.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,20 @@ from typing import Any
 from olist_cli.settings import IDENTIFIER
 
 Args = dict[str, Any]
+# How a generic test's template reads a model; the parser and the renderer read it back.
+REF_CALL = re.compile(r"\{\{ ref\('(\w+)'\) \}\}")
+
+
+def ref_call(model: str) -> str:
+    """The ``{{ ref('model') }}`` call, as every generic template writes it."""
+    return f"{{{{ ref('{model}') }}}}"
+
+
+def only_refs(template: str) -> bool:
+    """Whether the template's only Jinja is ref() calls written by ``ref_call``: then its
+    refs are ``REF_CALL.findall(template)``, and rendering is a substitution."""
+    rest = REF_CALL.sub("", template)
+    return not any(marker in rest for marker in ("{{", "{%", "{#"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,7 @@ def _relationships(rel: str, col: str | None, args: Args) -> str:
         raise ValueError(f"relationships 'to' must be a model name, got {args['to']!r}")
     return (
         f"select child.*\nfrom {rel} as child\n"
-        f"left join {{{{ ref('{args['to']}') }}}} as parent on child.{col} = parent.{field}\n"
+        f"left join {ref_call(args['to'])} as parent on child.{col} = parent.{field}\n"
         f"where child.{col} is not null and parent.{field} is null"
     )
 
@@ -141,7 +156,7 @@ def generic_test(
         raise ValueError(f"'{kind}' arguments: {problem} (allowed: {allowed})")
     if column is not None:
         identifier(column, "a tested column")
-    rel = f"{{{{ ref('{model}') }}}}"
+    rel = ref_call(model)
     if where:
         rel = f"(select * from {rel} where {where})"
     template = spec.select(rel, column, args)  # validates the arguments before naming

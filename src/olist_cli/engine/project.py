@@ -248,7 +248,7 @@ def _generic_tests(env: Environment, model: Model, raw: dict[str, Any]) -> list[
         except ValueError as exc:
             raise ValueError(f"{f'columns.{column}' if column else 'tests'}: {exc}") from None
         label = f"{display_path(model.path)} (test {name})"
-        refs = _generic_refs(env, template, label, model.name, args)
+        refs = _generic_refs(env, template, label)
         tests.append(
             DataTest(
                 name=name,
@@ -276,22 +276,17 @@ def _unique_columns(kind: str, column: str | None, args: dict[str, Any]) -> tupl
     return ()
 
 
-def _generic_refs(
-    env: Environment, template: str, label: str, model: str, args: dict[str, Any]
-) -> tuple[str, ...]:
-    """The models a generic test reads: known from its spec, parsed only if it holds Jinja.
+def _generic_refs(env: Environment, template: str, label: str) -> tuple[str, ...]:
+    """The models a generic test reads: read off its ref() calls, parsed only if it holds
+    other Jinja.
 
-    A generic test's template is SQL that olist wrote around ``ref()`` calls it knows; only
-    a user's own Jinja in an argument (a ``where`` using a helper, say) needs the parser,
+    A generic test's template is SQL that olist wrote around ``ref()`` calls; only a
+    user's own Jinja in an argument (a ``where`` using a helper, say) needs the parser,
     which would otherwise cost a millisecond for each of a project's many tests.
     """
-    known = [model] + ([str(args["to"])] if "to" in args else [])
-    rest = template
-    for name in known:
-        rest = rest.replace(f"{{{{ ref('{name}') }}}}", "")
-    if any(marker in rest for marker in ("{{", "{%", "{#")):
-        return tuple(dict.fromkeys(_read_calls(env, template, label).refs))
-    return tuple(dict.fromkeys(known))
+    if generic.only_refs(template):
+        return tuple(dict.fromkeys(generic.REF_CALL.findall(template)))
+    return tuple(dict.fromkeys(_read_calls(env, template, label).refs))
 
 
 def _singular_test(env: Environment, path: Path) -> DataTest:

@@ -31,6 +31,7 @@ from jinja2 import (
 )
 
 from olist_cli.dataset import BY_RAW_TABLE, SOURCE_FILES
+from olist_cli.engine.generic import REF_CALL, only_refs
 from olist_cli.errors import OlistError, ProjectError
 
 if TYPE_CHECKING:
@@ -60,15 +61,12 @@ TYPES = (
 SOURCE_KEYS = {f.key: f.raw_table for f in SOURCE_FILES} | {t: t for t in BY_RAW_TABLE}
 EPOCH = "1970-01-01 00:00:00"
 _UNDEFINED = re.compile(r"'(\w+)' is undefined")
-# How generic.py writes a ref in a generic test's template.
-_REF_CALL = re.compile(r"\{\{ ref\('(\w+)'\) \}\}")
+_only_refs = functools.lru_cache(maxsize=4096)(only_refs)
 
 
-@functools.lru_cache(maxsize=4096)
-def _only_refs(template: str) -> bool:
-    """Whether the template's only Jinja is ``{{ ref('…') }}`` calls as generic.py writes them."""
-    rest = _REF_CALL.sub("", template)
-    return not any(marker in rest for marker in ("{{", "{%", "{#"))
+def _clean(sql: str) -> str:
+    """A rendered SELECT without surrounding space or a trailing semicolon."""
+    return sql.strip().rstrip(";").rstrip()
 
 
 # Compiling a template is most of the cost of rendering it; the code object does not
@@ -209,7 +207,7 @@ class Renderer:
             sql = template.render(**context)
         except Exception as exc:  # any failure inside a template is the template's fault
             raise template_error(exc, label, self._names) from None
-        return sql.strip().rstrip(";").rstrip()
+        return _clean(sql)
 
     def render_model(
         self,
@@ -279,8 +277,8 @@ class Renderer:
         source = test.template_source
         if test.kind != "singular" and _only_refs(source):
             try:
-                sql = _REF_CALL.sub(lambda call: ref(call.group(1)), source)
+                sql = REF_CALL.sub(lambda call: ref(call.group(1)), source)
             except ProjectError as exc:
                 raise ProjectError(f"{test.label}: {exc}") from None
-            return sql.strip().rstrip(";").rstrip()
+            return _clean(sql)
         return self.render(source, test.label, ref=ref, is_incremental=lambda: False)
