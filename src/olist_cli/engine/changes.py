@@ -133,6 +133,14 @@ def _matches(keys_sql: str, alias: str, key: tuple[str, ...], columns: tuple[str
     return f"exists (select 1 from ({keys_sql}) as olist_keys where {pairs})"
 
 
+def _rows_matching(
+    relation: str, keys_sql: str, key: tuple[str, ...], columns: tuple[str, ...]
+) -> str:
+    """The relation's rows that hold, in ``columns``, one of the ``key`` values listed."""
+    condition = _matches(keys_sql, "olist_rows", key, columns)
+    return f"(select * from {relation} as olist_rows where {condition})"
+
+
 def fingerprint_of_test(
     test: DataTest, sql: str, models: Mapping[str, str | None], sources: Mapping[str, str]
 ) -> str | None:
@@ -282,7 +290,7 @@ class ChangedRows:
         self._widened[model.name] = widened
         return widened
 
-    def _restricted(self, model: Model, changed: Changed) -> str | None:
+    def _restricted(self, model: Model, changed: Changed) -> str:
         """The model's rows whose key is among the changed keys: kept, where it can be."""
         if changed.keys is None:
             # Nothing in it changed, and the test passed on it: no row to check.
@@ -303,17 +311,10 @@ class ChangedRows:
             # when it ranks or deduplicates (stg_reviews).
             raw = model.sources[0]
             relation = self.renderer.relation(self.renderer.settings.raw_dataset, raw)
-            narrowed = (
-                f"(select * from {relation} as olist_source "
-                f"where {_matches(changed.keys, 'olist_source', key, key)})"
-            )
+            narrowed = _rows_matching(relation, changed.keys, key, key)
             sql = self.renderer.render_model(model, incremental=False, narrowed={raw: narrowed})
             return f"(\n{sql}\n)"
-        relation = self.renderer.ref(model.name)
-        return (
-            f"(select * from {relation} as olist_rows "
-            f"where {_matches(changed.keys, 'olist_rows', key, key)})"
-        )
+        return _rows_matching(self.renderer.ref(model.name), changed.keys, key, key)
 
     def _sharing_values(
         self, model: Model, changed: Changed, columns: tuple[str, ...]
@@ -322,15 +323,11 @@ class ChangedRows:
         if not columns:
             return None
         changed_rows = self._restricted(model, changed)
-        if changed_rows is None or set(changed.key) <= set(columns):
+        if set(changed.key) <= set(columns):
             # Rows with equal values then have equal keys too: all of them are changed rows.
             return changed_rows
         values = f"select {', '.join(columns)} from {changed_rows} as olist_changed"
-        relation = self.renderer.ref(model.name)
-        return (
-            f"(select * from {relation} as olist_rows "
-            f"where {_matches(values, 'olist_rows', columns, columns)})"
-        )
+        return _rows_matching(self.renderer.ref(model.name), values, columns, columns)
 
     def _children(
         self, model: Model, own: Changed, column: str, parent_name: str, field_: str
@@ -343,10 +340,9 @@ class ChangedRows:
             return None
         if parent.keys is not None and parent.key != (field_,):
             return None  # a parent value may have gone without its key being listed
-        if parent.keys is None:
-            return self._restricted(model, own)
-        if len(own.key) == 1:
-            # Own keys widened with the parent's, or with its changed children's keys.
+        if parent.keys is None or len(own.key) == 1:
+            # Nothing gone from the parent; or own keys widened by _test_keys with the
+            # parent's changed keys, or with the keys of their children.
             return self._restricted(model, own)
         parent_keys = f"select {field_} as {column} from ({parent.keys}) as olist_parent"
         relation = self.renderer.ref(model.name)
