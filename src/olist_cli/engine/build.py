@@ -228,24 +228,34 @@ def _check_delta_key(settings: Settings, warehouse: Warehouse, model: Model) -> 
             )
 
 
-def _same_rows(warehouse: Warehouse, schema: str, name: str, sql: str) -> int | None:
-    """The table's row count if the SELECT gives exactly its rows (as multisets), else None.
+def _replace_unless_same(
+    warehouse: Warehouse, model: Model, schema: str, sql: str
+) -> tuple[int, bool]:
+    """Replace the table with the SELECT's rows unless they are its rows already (as
+    multisets); (row count, whether they were the same).
 
-    Only for a small table rebuilt whole: comparing costs two scans of it, and spares its
-    rewrite and the whole run of its tests when nothing in it changed.
+    For a small table rebuilt whole on DuckDB (the only engine that tracks changes): the
+    SELECT is computed once, into a scratch table, and comparing it costs two scans of the
+    table; when nothing changed, the rewrite and the whole run of its tests are spared.
     """
-    relation = warehouse.relation(schema, name)
-    names, _ = warehouse.query_columns(f"select * from (\n{sql}\n) as probe limit 0")
-    if [n.lower() for n in names] != [c.lower() for c, _ in warehouse.columns(schema, name)]:
-        return None
-    new = f"select * from (\n{sql}\n) as new_rows"
-    old = f"select * from {relation}"
-    found = warehouse.query(
-        f"select (select count(*) from ({old} except all {new}) as gone), "
-        f"(select count(*) from ({new} except all {old}) as added), "
-        f"(select count(*) from {relation})"
-    )[0]
-    return int(found[2]) if int(found[0]) == 0 and int(found[1]) == 0 else None
+    cfg, relation = model.config, warehouse.relation(schema, model.name)
+    with warehouse.staged_rows(sql) as new:  # type: ignore[attr-defined]
+        names, _ = warehouse.query_columns(f"{new} limit 0")
+        old = f"select * from {relation}"
+        if [n.lower() for n in names] == [
+            c.lower() for c, _ in warehouse.columns(schema, model.name)
+        ]:
+            gone, added, rows = warehouse.query(
+                f"select (select count(*) from ({old} except all {new}) as gone), "
+                f"(select count(*) from ({new} except all {old}) as added), "
+                f"(select count(*) from {relation})"
+            )[0]
+            if int(gone) == 0 and int(added) == 0:
+                return int(rows), True
+        created = warehouse.create_table_as(
+            schema, model.name, new, partition_by=cfg.partition_by, cluster_by=cfg.cluster_by
+        )
+        return created, False
 
 
 def _merged_keys(
@@ -358,19 +368,20 @@ WATCHED = "rebuild_when"  # the state's kind for what a model's rebuild_when ref
 
 def _watched(model: Model, built: dict[str, str | None], state: StateStore) -> str | None:
     """The fingerprints of the model's rebuild_when refs, as they stand in this run."""
-    if not model.config.rebuild_when:
+    watched = model.config.rebuild_when
+    if not watched:
         return None
-    parts = []
-    for ref in model.config.rebuild_when:
-        if ref in built:
-            value = built[ref]
-        else:
-            recorded = state.get("model", ref)
-            value = recorded.fingerprint if recorded else None
-        if value is None:
-            return None
-        parts.append(f"{ref}={value}")
-    return digest(*parts)
+    others = tuple(set(model.refs) - set(watched))
+    return _digest_with_refs(model, WATCHED, built, state, "fingerprint", skip=others)
+
+
+def _rebuild_whole(job: _Job) -> bool:
+    """Whether an incremental model's rebuild_when refs changed since its table was built
+    (or that is not known): then it is rebuilt whole instead of merged."""
+    if not job.model.config.rebuild_when:
+        return False
+    before = job.watched_before
+    return job.watched is None or before is None or before.fingerprint != job.watched
 
 
 def _stale_incrementals(
@@ -480,24 +491,7 @@ def _materialize(
             if changes is not None:
                 _check_delta_key(settings, warehouse, model)
                 changes.models[model.name] = changes.of_view(model)
-        elif (
-            incremental
-            and cfg.rebuild_when
-            and (
-                job.watched is None
-                or job.watched_before is None
-                or job.watched_before.fingerprint != job.watched
-            )
-        ):
-            # A model it reads whole changed (a product's attributes, say), or that is not
-            # known: merging the rows of recent orders would leave every other row as it was.
-            sql = renderer.render_model(model, incremental=False)
-            rows = warehouse.create_table_as(
-                schema, model.name, sql, partition_by=cfg.partition_by, cluster_by=cfg.cluster_by
-            )
-            changed = ", ".join(cfg.rebuild_when)
-            status, message = "success", f"rebuilt whole ({changed} changed), {rows} rows"
-        elif incremental:
+        elif incremental and not _rebuild_whole(job):
             cutoff = _cutoff(settings, warehouse, model)
             # An empty table takes every row: the model's full SELECT, not its recent slice.
             sql = renderer.render_model(
@@ -508,14 +502,16 @@ def _materialize(
             status = "success"
         else:
             sql = renderer.render_model(model, incremental=False)
-            same = None
+            status = "success"
             if changes is not None and exists and cfg.materialized == "table":
-                same = _same_rows(warehouse, schema, model.name, sql)
-            if same is not None:
-                # Its inputs changed but not its rows (dim_date, most runs): the table
-                # stays, and its tests know that nothing in it changed.
-                rows, message = same, f"rebuilt, no row changed, {same} rows"
-                changes.models[model.name] = UNCHANGED  # type: ignore[union-attr]
+                rows, same = _replace_unless_same(warehouse, model, schema, sql)
+                if same:
+                    # Its inputs changed but not its rows (dim_date, most runs): the table
+                    # stays, and its tests know that nothing in it changed.
+                    changes.models[model.name] = UNCHANGED
+                    message = f"rebuilt, no row changed, {rows} rows"
+                else:
+                    message = f"table created, {rows} rows"
             else:
                 rows = warehouse.create_table_as(
                     schema,
@@ -524,9 +520,14 @@ def _materialize(
                     partition_by=cfg.partition_by,
                     cluster_by=cfg.cluster_by,
                 )
-                refreshed = full_refresh and cfg.materialized == "incremental"
-                message = f"{'full refresh' if refreshed else 'table created'}, {rows} rows"
-            status = "success"
+                if incremental:
+                    # A model it reads whole changed (a product's attributes, say), or that is
+                    # not known: merging the rows of recent orders would leave the rest stale.
+                    message = f"rebuilt whole ({', '.join(cfg.rebuild_when)} changed), {rows} rows"
+                elif full_refresh and cfg.materialized == "incremental":
+                    message = f"full refresh, {rows} rows"
+                else:
+                    message = f"table created, {rows} rows"
     except Exception as exc:  # report, don't raise: the other branches of the DAG go on
         status, message = "error", first_line(exc)
     return status, message, rows
@@ -600,10 +601,11 @@ def build(
                     state.record(
                         "model", result.name, Recorded(j.fingerprint, j.definition, "success", 0)
                     )
-                if j.watched is None:
-                    state.forget(WATCHED, result.name)
-                elif j.model.config.rebuild_when:
-                    state.record(WATCHED, result.name, Recorded(j.watched, "", "success", 0))
+                if j.model.config.rebuild_when:
+                    if j.watched is None:
+                        state.forget(WATCHED, result.name)
+                    else:
+                        state.record(WATCHED, result.name, Recorded(j.watched, "", "success", 0))
         if on_event is not None:
             on_event(result)
 
