@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
@@ -266,22 +265,21 @@ def _merged_keys(
     And for each ``wanted`` column, the values the merged rows hold in it, in the rows
     coming in and in those they replace: read before the merge deletes the old ones.
     """
-    key = model.config.unique_key
-    suffix = f"{model.name}_{uuid.uuid4().hex[:8]}"
+    key, kept = model.config.unique_key, warehouse.kept_rows  # type: ignore[attr-defined]
     listed = ", ".join(key)
-    name = f"olist_merged_{suffix}"
-    warehouse.execute(f"create temp table {name} as select distinct {listed} from ({rows_sql}) s")
-    values = {}
+    name = kept(f"select distinct {listed} from ({rows_sql}) s", prefix="olist_merged")
     target = warehouse.relation(schema, model.name)
     matched = " and ".join(f"k.{c} = t.{c}" for c in key)
-    for column in sorted(wanted - set(key)):
-        held = f"olist_merged_{column}_{suffix}"
-        warehouse.execute(
-            f"create temp table {held} as select {column} from ({rows_sql}) s\n"
+    values = {
+        column: "select * from "
+        + kept(
+            f"select {column} from ({rows_sql}) s\n"
             f"union select t.{column} from {target} t where exists "
-            f"(select 1 from {name} k where {matched})"
+            f"(select 1 from {name} k where {matched})",
+            prefix="olist_merged",
         )
-        values[column] = f"select * from {held}"
+        for column in sorted(wanted - set(key))
+    }
     return Changed(key, f"select * from {name}", values)
 
 

@@ -7,7 +7,6 @@ SQL does not run reports 'error'. Nothing is raised: the caller decides the exit
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -128,17 +127,6 @@ def _check(
     )
 
 
-def _scratch_table(warehouse: Warehouse) -> Callable[[str], str]:
-    """Keeps a relation's rows in a temporary table of the connection; returns its name."""
-
-    def keep(relation: str) -> str:
-        name = f"olist_changed_rows_{uuid.uuid4().hex[:12]}"
-        warehouse.execute(f"create temp table {name} as select * from {relation} as changed")
-        return name
-
-    return keep
-
-
 def select_tests(project: Project, select: str | None) -> list[DataTest]:
     """The tests of the selected models; a singular test runs when any model it refs does."""
     if not select:
@@ -212,7 +200,15 @@ def run_tests(
     fingerprints: dict[str, str | None] = {}
     workers = threads if threads is not None else settings.threads
     narrower = (
-        ChangedRows(project, renderer, changes, _scratch_table(warehouse))
+        ChangedRows(
+            project,
+            renderer,
+            changes,
+            # DuckDB's: only it tracks changes, on the one connection of the run.
+            lambda relation: warehouse.kept_rows(  # type: ignore[attr-defined]
+                f"select * from {relation} as changed", prefix="olist_changed_rows"
+            ),
+        )
         if changes is not None and workers <= 1
         else None
     )

@@ -13,7 +13,7 @@ import duckdb
 
 from olist_cli.dataset import Column, ColumnType
 from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params
-from olist_cli.warehouse.duckdb_errors import csv_load_error
+from olist_cli.warehouse.duckdb_errors import MAX_RECORD_CHARS, csv_load_error
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
     ColumnType.STRING: "VARCHAR",
@@ -31,7 +31,6 @@ DUCKDB_TYPES: dict[ColumnType, str] = {
 # 0.7 s for the rewrite; the two cost the same with 30-40% of the rows changed (60-80%
 # rewritten). Erring towards the rewrite also leaves fewer deleted rows in the table.
 REPLACE_ABOVE_REWRITTEN_SHARE = 0.5
-MAX_RECORD_BYTES = 10_000_000  # no Olist record is near this; a longer one is an error
 COMPARE_BUFFER_BYTES = 32 * 1024 * 1024  # see _csv_reader
 # Columns of the comparison, named so that no Olist file's column can clash with them.
 _ROW_HASH = "olist_row_hash"
@@ -237,11 +236,17 @@ class DuckDBWarehouse:
         )
         return self.row_count(schema, name)
 
+    def kept_rows(self, select_sql: str, *, prefix: str = "olist_kept") -> str:
+        """The name of a temporary table holding the SELECT's rows, kept until the
+        connection closes or its transaction rolls back (a run's changed rows)."""
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self.con.execute(f"CREATE TEMP TABLE {name} AS\n{select_sql}")
+        return name
+
     @contextmanager
     def staged_rows(self, select_sql: str) -> Iterator[str]:
         """The SELECT's rows in a temporary table, as a SELECT of it; dropped afterwards."""
-        name = f"olist_staged_{uuid.uuid4().hex[:12]}"
-        self.con.execute(f"CREATE TEMP TABLE {name} AS\n{select_sql}")
+        name = self.kept_rows(select_sql, prefix="olist_staged")
         try:
             yield f"select * from {name}"
         finally:
@@ -317,15 +322,19 @@ class DuckDBWarehouse:
             if not replace and self.columns(schema, table) == expected:
                 loaded = self._load_difference(relation, path, columns, keep_changes)
             else:
-                self._read_csv(
-                    f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {_csv_reader(columns)}",
-                    path,
-                    columns,
-                )
+                self._replace_from_file(relation, path, columns)
                 loaded = LoadedRows(self.row_count(schema, table))
             if before_commit is not None:
                 before_commit(loaded.rows)
         return loaded
+
+    def _replace_from_file(self, relation: str, path: Path, columns: Sequence[Column]) -> None:
+        """Create or replace ``relation`` with the file's rows."""
+        self._read_csv(
+            f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {_csv_reader(columns)}",
+            path,
+            columns,
+        )
 
     def _read_csv(self, sql: str, path: Path, columns: Sequence[Column]) -> None:
         """Run a statement reading the CSV file (its one parameter); a bad file is a LoadError."""
@@ -399,11 +408,7 @@ class DuckDBWarehouse:
             rows = before + inserted - deleted
             if rewritten > REPLACE_ABOVE_REWRITTEN_SHARE * rows:
                 # Parsed once more, rather than kept: this is the rare case.
-                self._read_csv(
-                    f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {_csv_reader(columns)}",
-                    path,
-                    columns,
-                )
+                self._replace_from_file(relation, path, columns)
                 return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=True)
             removed = f"SELECT {_ROWID} FROM {changed} WHERE {_PART} = {_TABLE_ROW}"
             added = f"SELECT {listed} FROM {changed} WHERE {_PART} = {_FILE_ROW}"
@@ -526,5 +531,5 @@ def _csv_reader(columns: Sequence[Column], *, buffer_bytes: int | None = None) -
         f"read_csv(?, header = true, columns = {spec}, auto_detect = false, "
         "delim = ',', quote = '\"', escape = '\"', nullstr = '', "
         "timestampformat = '%Y-%m-%d %H:%M:%S', strict_mode = true, "
-        f"max_line_size = {MAX_RECORD_BYTES}{buffer})"
+        f"max_line_size = {MAX_RECORD_CHARS}{buffer})"
     )

@@ -27,7 +27,7 @@ _FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _BARE_FIELD = re.compile(r"[^,\r\n]*")
 _UNTERMINATED = "unterminated quote"
 _BAD_UNICODE = "Invalid unicode"
-_MAX_RECORD_CHARS = 10_000_000  # the reader's max_line_size: no record is longer
+MAX_RECORD_CHARS = 10_000_000  # the reader's max_line_size: no Olist record is near it
 _HINTS = {ColumnType.TIMESTAMP: " (expected YYYY-MM-DD HH:MM:SS)"}
 
 
@@ -104,7 +104,7 @@ def _locate(path: Path, record: int) -> tuple[int, list[str] | None, str] | None
                 return None
         start_line = reader.line_num + 1
         # The reader pulls one line at a time, so the handle now sits at the record.
-        text = handle.read(_MAX_RECORD_CHARS)
+        text = handle.read(MAX_RECORD_CHARS)
     try:
         fields = next(csv.reader(io.StringIO(text, newline="")), None)
     except csv.Error:
