@@ -110,9 +110,11 @@ def test_the_cache_is_shared_safely_by_threads(
     assert Md5Cache(tmp_path / "cache.json").md5_all(paths) == md5s
 
 
-def test_file_md5s_keeps_the_order_given(tmp_path: Path) -> None:
+def test_md5_all_keeps_the_order_given(tmp_path: Path) -> None:
+    """Hashed on three threads, the largest first to start and last to finish."""
     paths = [tmp_path / f"{n}.csv" for n in range(5)]
     for n, path in enumerate(paths):
         path.write_bytes(b"x" * (5 - n) * 100_000)
-    assert filehash.file_md5s(paths, workers=3) == [filehash.file_md5(p) for p in paths]
-    assert filehash.file_md5s([]) == []
+    cache = Md5Cache(tmp_path / "cache.json")
+    assert cache.md5_all(paths, workers=3) == [filehash.file_md5(p) for p in paths]
+    assert cache.md5_all([]) == []

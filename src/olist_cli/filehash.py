@@ -35,19 +35,6 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_md5s(paths: Sequence[Path], *, workers: int | None = None) -> list[str]:
-    """MD5 of each file, in the order given, hashed concurrently.
-
-    ``workers`` defaults to the number of CPUs: hashing is CPU-bound once the file is in
-    the page cache, so more threads than cores would only take turns.
-    """
-    count = min(len(paths), workers or os.cpu_count() or 1)
-    if count <= 1:
-        return [file_md5(p) for p in paths]
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="olist-md5") as pool:
-        return list(pool.map(file_md5, paths))
-
-
 def _identity(stat: os.stat_result) -> list[int]:
     return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
@@ -119,6 +106,8 @@ class Md5Cache:
                 self._dirty = True
             return md5
 
+        # Hashing is CPU-bound once the file is in the page cache: more threads than cores
+        # would only take turns.
         count = min(len(missing), workers or os.cpu_count() or 1)
         pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="olist-md5")
         try:
