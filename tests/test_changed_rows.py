@@ -425,17 +425,26 @@ def test_a_wrong_narrow_by_is_refused_when_the_project_loads(tmp_path: Path) -> 
         load_project(engine_settings(tmp_path), None)
 
 
+@pytest.mark.parametrize(
+    ("column", "where"),
+    [
+        ("order_ref", "the view"),
+        # A column the view computes: its raw table has none of that name.
+        ("order_purchase_date", "raw table orders_raw"),
+    ],
+    ids=["not-in-the-view", "not-in-the-raw-table"],
+)
 def test_a_delta_key_that_names_no_column_fails_the_build_with_its_name(
-    data_dir: Path, files: Path, tmp_path: Path
+    data_dir: Path, files: Path, tmp_path: Path, column: str, where: str
 ) -> None:
     from helpers import edited_sql
 
     sql = edited_sql(
-        tmp_path / "sql", "stg_orders", "delta_key='order_id'", "delta_key='order_ref'"
+        tmp_path / "sql", "stg_orders", "delta_key='order_id'", f"delta_key='{column}'"
     )
     result = olist(["run-all", "--source", str(files)], data_dir, OLIST_SQL_DIR=str(sql))
     assert result.exit_code == EXIT_FAILURE, result.output
-    assert "stg_orders: delta_key order_ref is not a column of the view" in result.output
+    assert f"stg_orders: delta_key {column} is not a column of {where}" in result.output
 
 
 # -- the project's own singular tests -----------------------------------------------------
