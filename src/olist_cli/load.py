@@ -20,13 +20,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
 from olist_cli.errors import SourceError
 from olist_cli.filehash import Md5Cache
+from olist_cli.run_results import IN_RECORD
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Dialect, LoadedRows, Warehouse
 
@@ -55,9 +56,10 @@ class FileLoadResult:
     inserted: int | None = None
     deleted: int | None = None
     # The MD5 of the file the table held before (None: no earlier load), and, when asked
-    # for and the table changed in place, the relation of its changed rows (LoadedRows).
+    # for and the table changed in place, the relation of its changed rows (LoadedRows):
+    # a scratch table of this run, left out of the run's record.
     previous_md5: str | None = None
-    changes: str | None = None
+    changes: str | None = field(default=None, metadata={IN_RECORD: False})
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,20 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# A result dataclass's field with this metadata set to False stays out of the record: a
+# handle that means nothing once the run is over (a scratch table's name, say).
+IN_RECORD = "in_run_record"
+
+
 def _record(item: Any) -> dict[str, Any]:
     """A result dataclass as a JSON-ready dict (sample rows and SQL left out: they can be big)."""
     data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
     data.pop("sample_rows", None)
     data.pop("sql", None)
+    if dataclasses.is_dataclass(item):
+        for f in dataclasses.fields(item):
+            if f.metadata.get(IN_RECORD, True) is False:
+                data.pop(f.name, None)
     return data
 
 
