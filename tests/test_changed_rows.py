@@ -226,6 +226,38 @@ def test_a_merge_that_loses_a_row_is_caught_by_the_narrowed_singular_tests(
     assert CHANGED_ROWS_NOTE in counted.message
 
 
+def test_an_older_row_beside_the_merged_rows_is_a_duplicate_the_unique_test_finds(
+    data_dir: Path, files: Path, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merged rows are the changed rows, but not all the table's rows of their keys:
+    a row of a merged key that the merge left (outside its partitions) is a duplicate."""
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    real_merge = DuckDBWarehouse.merge
+
+    def leaving_merge(
+        self: DuckDBWarehouse, schema: str, name: str, rows: str, **kw: object
+    ) -> int:
+        merged = real_merge(self, schema, name, rows, **kw)  # type: ignore[arg-type]
+        if name == "fact_orders":
+            table = self.relation(schema, name)
+            self.execute(
+                f"insert into {table} select * from {table} "
+                f"where order_id = (select min(order_id) from ({rows}))"
+            )
+        return merged
+
+    monkeypatch.setattr(DuckDBWarehouse, "merge", leaving_merge)
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == EXIT_FAILURE, result.output
+    found = {r.name: r for r in builds.tests[-1]}
+    for name in ("unique_fact_orders_order_id", "unique_fact_orders_order_key"):
+        assert (found[name].status, found[name].failures) == ("fail", 1), found[name].message
+        assert CHANGED_ROWS_NOTE in found[name].message
+    # The row-level tests read the merged rows alone: the copy breaks none of them.
+    assert found["not_null_fact_orders_order_id"].status == "pass"
+
+
 def test_a_changed_products_file_rebuilds_dim_product_whole(
     data_dir: Path, files: Path, builds: Builds, tmp_path: Path
 ) -> None:

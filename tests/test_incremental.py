@@ -153,6 +153,7 @@ def walk(module_dir: Path) -> Walk:
     real_merge = DuckDBWarehouse.merge
     real_create = DuckDBWarehouse.create_table_as
     real_staged = DuckDBWarehouse.staged_rows
+    real_kept = DuckDBWarehouse.kept_rows
     staged: dict[str, str] = {}  # SELECT of a scratch table -> the SELECT that filled it
 
     def spy_merge(self: DuckDBWarehouse, schema: str, name: str, select_sql: str, **kw: Any) -> int:
@@ -168,6 +169,11 @@ def walk(module_dir: Path) -> Walk:
             staged[rows_sql] = select_sql
             yield rows_sql
 
+    def spy_kept(self: DuckDBWarehouse, select_sql: str, **kw: Any) -> str:
+        name = real_kept(self, select_sql, **kw)
+        staged[f"select * from {name}"] = select_sql  # what a merge reads, when it keeps them
+        return name
+
     def spy_create(self: DuckDBWarehouse, schema: str, name: str, *a: Any, **kw: Any) -> int:
         created.append(name)
         return real_create(self, schema, name, *a, **kw)
@@ -177,6 +183,7 @@ def walk(module_dir: Path) -> Walk:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(DuckDBWarehouse, "merge", spy_merge)
         mp.setattr(DuckDBWarehouse, "staged_rows", spy_staged)
+        mp.setattr(DuckDBWarehouse, "kept_rows", spy_kept)
         mp.setattr(DuckDBWarehouse, "create_table_as", spy_create)
         engine_results = spy_on_builds(mp)
         for as_of in _walk_dates():

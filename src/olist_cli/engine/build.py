@@ -186,8 +186,16 @@ def _merge(
     # The new rows are computed once, into a scratch table where the engine has one:
     # the partition query and the MERGE then read them instead of computing the model
     # twice more (on DuckDB a MERGE over the model's SELECT is also planned far worse).
+    # When changes are tracked (DuckDB only) the table is kept for the tests: they are
+    # the model's changed rows.
     staging = getattr(warehouse, "staged_rows", None)
-    with staging(source_sql) if staging else nullcontext(source_sql) as rows_sql:
+    merged = None
+    if changes is not None and staging:
+        merged = warehouse.kept_rows(source_sql, prefix="olist_merged")  # type: ignore[attr-defined]
+        rows_context = nullcontext(f"select * from {merged}")
+    else:
+        rows_context = staging(source_sql) if staging else nullcontext(source_sql)
+    with rows_context as rows_sql:
         target_filter, partitions = None, 0
         if cfg.partition_by:
             target_filter, partitions = _partition_filter(warehouse, cfg.partition_by, rows_sql)
@@ -195,9 +203,9 @@ def _merge(
                 if changes is not None:
                     changes.models[model.name] = UNCHANGED
                 return 0, f"nothing new ({cutoff.since})"
-        if changes is not None and staging:
+        if changes is not None and merged is not None:
             wanted = changes.wanted.get(model.name, set())
-            changes.models[model.name] = _merged_keys(warehouse, model, rows_sql, wanted, schema)
+            changes.models[model.name] = _merged_keys(warehouse, model, merged, wanted, schema)
         rows = warehouse.merge(
             schema, model.name, rows_sql, unique_key=cfg.unique_key, target_filter=target_filter
         )
@@ -258,29 +266,27 @@ def _replace_unless_same(
 
 
 def _merged_keys(
-    warehouse: Warehouse, model: Model, rows_sql: str, wanted: set[str], schema: str
+    warehouse: Warehouse, model: Model, merged: str, wanted: set[str], schema: str
 ) -> Changed:
-    """The unique_key values about to be merged, kept in a scratch table for the tests.
+    """The rows about to be merged, kept in the scratch table ``merged``, as changed rows.
 
     And for each ``wanted`` column, the values the merged rows hold in it, in the rows
     coming in and in those they replace: read before the merge deletes the old ones.
     """
     key, kept = model.config.unique_key, warehouse.kept_rows  # type: ignore[attr-defined]
-    listed = ", ".join(key)
-    name = kept(f"select distinct {listed} from ({rows_sql}) s", prefix="olist_merged")
     target = warehouse.relation(schema, model.name)
     matched = " and ".join(f"k.{c} = t.{c}" for c in key)
     values = {
         column: "select * from "
         + kept(
-            f"select {column} from ({rows_sql}) s\n"
+            f"select {column} from {merged}\n"
             f"union select t.{column} from {target} t where exists "
-            f"(select 1 from {name} k where {matched})",
+            f"(select 1 from {merged} k where {matched})",
             prefix="olist_merged",
         )
         for column in sorted(wanted - set(key))
     }
-    return Changed(key, f"select * from {name}", values)
+    return Changed(key, f"select {', '.join(key)} from {merged}", values, rows=merged)
 
 
 def _digest_with_refs(

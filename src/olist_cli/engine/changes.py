@@ -19,7 +19,10 @@ Which rows of a model may have changed, by what the run did to it:
 - a view with ``delta_key`` (its rows for one key value come only from its one raw
   table's rows with that value): those whose key a deleted or inserted raw row holds;
 - an incremental model: those whose unique_key it merged (and, for a narrow_by test,
-  the values those rows held in its column, before and after the merge);
+  the values those rows held in its column, before and after the merge). The rows it
+  merged stay in their scratch table, where its row-level and relationships tests read
+  them; its unique tests look in the table itself, where an older row of a merged key
+  left outside the merge's partitions would be the duplicate;
 - a model up to date: none;
 - anything else (a table rebuilt whole, a model not built in this run): unknown, and
   its tests run whole.
@@ -56,11 +59,14 @@ class Changed:
     Those whose ``key`` columns hold a value of ``keys``, a SELECT of the key values with
     the key's column names; ``keys`` None: no row changed. ``values``: for other columns,
     a SELECT of the values the changed rows hold in it, before and after the change.
+    ``rows``: a relation holding the rows the run wrote (an incremental model's merged
+    rows), which are all the changed rows but not always all the rows of their keys.
     """
 
     key: tuple[str, ...]
     keys: str | None
     values: Mapping[str, str] = field(default_factory=dict)
+    rows: str | None = None
 
 
 UNCHANGED = Changed((), None)
@@ -286,7 +292,8 @@ class ChangedRows:
                         f"select {own.key[0]} from {self.renderer.ref(model.name)} "
                         f"as olist_child where {test.column} in ({parent_keys})"
                     )
-            widened = Changed(own.key, "\nunion\n".join(parts) if parts else None)
+            if len(parts) > (own.keys is not None):
+                widened = Changed(own.key, "\nunion\n".join(parts))
         self._widened[model.name] = widened
         return widened
 
@@ -295,6 +302,8 @@ class ChangedRows:
         if changed.keys is None:
             # Nothing in it changed, and the test passed on it: no row to check.
             return f"(select * from {self.renderer.ref(model.name)} where false)"
+        if changed.rows is not None:
+            return changed.rows  # kept by the build
         if self.keep is None:
             return self._select_restricted(model, changed)
         cache = (model.name, changed.keys)
@@ -322,10 +331,17 @@ class ChangedRows:
         """The rows that share the tested values of a changed row: where a new duplicate is."""
         if not columns:
             return None
-        changed_rows = self._restricted(model, changed)
         if set(changed.key) <= set(columns):
-            # Rows with equal values then have equal keys too: all of them are changed rows.
-            return changed_rows
+            # Rows with equal values then have equal keys too: the rows of the changed keys.
+            if changed.rows is None:
+                return self._restricted(model, changed)
+            # Not the merged rows alone: an older row of a merged key, left outside the
+            # merge's partitions, is in the table beside them. Read there, unkept, the
+            # test reads only its own columns.
+            assert changed.keys is not None
+            key = changed.key
+            return _rows_matching(self.renderer.ref(model.name), changed.keys, key, key)
+        changed_rows = self._restricted(model, changed)
         values = f"select {', '.join(columns)} from {changed_rows} as olist_changed"
         return _rows_matching(self.renderer.ref(model.name), values, columns, columns)
 
