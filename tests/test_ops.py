@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -87,6 +88,52 @@ def test_run_results_after_a_failed_run(tmp_path: Path, sample_files: Path) -> N
         ("download", "success"),
         ("load", "failed"),
     ]
+
+
+def test_a_run_that_fails_before_using_the_warehouse_is_still_recorded_there(
+    tmp_path: Path, sample_files: Path
+) -> None:
+    """The warehouse opens on first use; a run that never got that far opens it to record."""
+    data_dir = tmp_path / "data"
+    assert olist(["load", "--source", str(sample_files)], data_dir).exit_code == EXIT_OK
+    result = olist(["run-all", "--source", str(tmp_path / "nowhere")], data_dir)
+    assert result.exit_code != EXIT_OK
+    doc = results_json(tmp_path)
+    assert [(s["name"], s["status"]) for s in doc["stages"]] == [("download", "failed")]
+    rows = query(
+        data_dir / "olist.duckdb",
+        "select kind, name, status from staging._run_results where run_id = ? order by kind",
+        [doc["run_id"]],
+    )
+    assert rows == [("run", "run-all", "usage_error"), ("stage", "download", "failed")]
+
+
+@pytest.mark.parametrize("command", ["run-all", "load"])
+def test_the_files_are_hashed_while_the_warehouse_opens(
+    command: str, tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing starts before the warehouse is opened: it uses the cores opening leaves idle."""
+    import olist_cli.pipeline
+    from olist_cli.filehash import Md5Cache
+
+    events: list[str] = []
+    real_hashing, real_open = Md5Cache.hashing, olist_cli.pipeline.open_warehouse
+
+    def hashing(self: Md5Cache, *args: Any, **kwargs: Any) -> Any:
+        events.append("hash")
+        return real_hashing(self, *args, **kwargs)
+
+    @contextmanager
+    def open_warehouse(*args: Any) -> Iterator[Any]:
+        events.append("open")
+        with real_open(*args) as warehouse:
+            yield warehouse
+
+    monkeypatch.setattr(Md5Cache, "hashing", hashing)
+    monkeypatch.setattr(olist_cli.pipeline, "open_warehouse", open_warehouse)
+    result = olist([command, "--source", str(sample_files)], tmp_path / "data")
+    assert result.exit_code == EXIT_OK, result.output
+    assert events == ["hash", "open"]
 
 
 def test_run_results_path_is_a_setting(tmp_path: Path, sample_files: Path) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -61,14 +63,19 @@ class Run:
     settings: Settings
     reporter: Reporter
     record: RunRecord
-    warehouse: Warehouse | None = None
+    # Opens the warehouse, on first use of ``wh``: work that needs none (a download, the
+    # files' hashing) goes on while it opens. None: the command uses no warehouse.
+    opener: Callable[[], Warehouse] | None = None
+    warehouse: Warehouse | None = None  # once opened
     # What this run's load changed, row by row, when it kept that (run-all on DuckDB):
     # the build adds its own, and the tests check the changed rows only where they can.
     changes: RunChanges | None = None
 
     @property
     def wh(self) -> Warehouse:
-        assert self.warehouse is not None, "this command opened no warehouse"
+        if self.warehouse is None:
+            assert self.opener is not None, "this command opens no warehouse"
+            self.warehouse = self.opener()
         return self.warehouse
 
     @contextmanager
@@ -105,17 +112,15 @@ def run_command(
     try:
         settings = load_settings()
         record.warehouse = settings.warehouse
-        with (
-            warehouse_lock(settings),
-            open_warehouse(settings) if needs_warehouse else nullcontext() as warehouse,
-        ):
-            run = Run(settings, reporter, record, warehouse)
+        with warehouse_lock(settings), ExitStack() as opened:
+            opener = partial(opened.enter_context, open_warehouse(settings))
+            run = Run(settings, reporter, record, opener if needs_warehouse else None)
             try:
                 body(run)
             except OlistError as exc:
                 error = exc
             _finish(record, error)
-            if warehouse is not None:  # recorded while the lock is still held
+            if needs_warehouse:  # recorded while the lock is still held
                 _append_results(run)
     except OlistError as exc:  # settings, lock, or opening the warehouse
         error = exc
@@ -290,13 +295,21 @@ def stage_archive(run: Run, folder: Path, *, load_date: dt.date | None = None) -
     return None, f"{archived} archived, {len(results) - archived} unchanged"
 
 
-def stage_load(run: Run, folder: Path, *, force: bool, keep_changes: bool = False) -> Outcome:
+def stage_load(
+    run: Run,
+    folder: Path,
+    *,
+    force: bool,
+    keep_changes: bool = False,
+    md5s: Sequence[Future[str]] | None = None,
+) -> Outcome:
     """Load the nine files into raw tables; skipped (unchanged) files count no rows.
 
-    ``keep_changes``: keep the rows each table changed by, in ``run.changes``.
+    ``keep_changes``: keep the rows each table changed by, in ``run.changes``. ``md5s``:
+    the files' MD5s, from ``load.hashing_sources`` started earlier with the same ``force``.
     """
     from olist_cli.engine.changes import RunChanges
-    from olist_cli.load import load_raw
+    from olist_cli.load import hashing_sources, load_raw
 
     every: list[Any] = []  # each file's result, from every attempt
 
@@ -323,14 +336,25 @@ def stage_load(run: Run, folder: Path, *, force: bool, keep_changes: bool = Fals
             deleted=r.deleted,
         )
 
-    def load_once() -> list[Any]:
+    def load_once(hashed: Sequence[Future[str]] | None) -> list[Any]:
         # A retry resumes where it stopped: files already loaded are skipped by their MD5.
         return load_raw(
-            run.settings, run.wh, folder, force=force, on_event=on_file, keep_changes=keep_changes
+            run.settings,
+            run.wh,
+            folder,
+            force=force,
+            on_event=on_file,
+            keep_changes=keep_changes,
+            md5s=hashed,
         )
 
-    with run.reporter.status("load: raw tables"):
-        results = with_retries(run, "load", load_once)
+    # Hashing starts before the warehouse is first used, and goes on while it opens.
+    given = nullcontext(md5s) if md5s is not None else None
+    with (
+        run.reporter.status("load: raw tables"),
+        given or hashing_sources(run.settings, folder, force=force) as hashed,
+    ):
+        results = with_retries(run, "load", lambda: load_once(hashed))
     if keep_changes:
         run.changes = RunChanges.from_load(every)
     run.record.add("files", results)
@@ -539,12 +563,18 @@ def run_all(
     if run.settings.archive:
         with run.stage("archive") as result:
             result.rows, result.message = stage_archive(run, fetched.folder)
-    with publishing(run) as threads:
+    from olist_cli.load import hashing_sources
+
+    # The files are hashed from now on, while the warehouse opens for the publish.
+    with (
+        hashing_sources(run.settings, fetched.folder, force=force) as md5s,
+        publishing(run) as threads,
+    ):
         with run.stage("load") as result:
             # Kept where tests can use them: on the one connection of the publish.
             keep = run.wh.audit_on_one_connection and not (force or full_refresh)
             result.rows, result.message = stage_load(
-                run, fetched.folder, force=force, keep_changes=keep
+                run, fetched.folder, force=force, keep_changes=keep, md5s=md5s
             )
         with run.stage("transform") as result:
             from olist_cli.engine import load_project
