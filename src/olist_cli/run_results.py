@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 RUN_RESULTS_TABLE = "_run_results"
-_ROWS_PER_INSERT = 500
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -177,18 +176,9 @@ def append_to_table(record: RunRecord, warehouse: Warehouse, schema: str) -> Non
     for name, kind in _TABLE_COLUMNS:
         if existing and name not in existing:
             warehouse.execute(f"alter table {relation} add column {name} {getattr(d, kind)}")
-    names = ", ".join(name for name, _ in _TABLE_COLUMNS)
-    row_marks = "(" + ", ".join("?" for _ in _TABLE_COLUMNS) + ")"
-    rows = table_rows(record)
-    # A few multi-row INSERTs, not one per entry: a run has hundreds of entries, and a
-    # statement costs milliseconds on DuckDB and far more on BigQuery.
-    with warehouse.transaction():
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            warehouse.execute(
-                f"insert into {relation} ({names}) values {', '.join(row_marks for _ in chunk)}",
-                [value for row in chunk for value in row],
-            )
+    typed = [(name, getattr(d, kind)) for name, kind in _TABLE_COLUMNS]
+    with warehouse.transaction():  # all the run's rows, or none
+        warehouse.insert_rows(schema, RUN_RESULTS_TABLE, typed, table_rows(record))
 
 
 @dataclass(frozen=True)

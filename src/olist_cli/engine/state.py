@@ -25,7 +25,6 @@ from olist_cli.load import latest_loads
 from olist_cli.warehouse.base import Warehouse
 
 STATE_TABLE = "_olist_state"
-_INSERT_BATCH = 500  # rows per INSERT: 3,500 parameters, well under any engine's limit
 
 
 def digest(*parts: str) -> str:
@@ -68,18 +67,19 @@ class StateStore:
         # (kind, name) -> its new row (None: delete it) and when, until flush().
         self._pending: dict[tuple[str, str], tuple[Recorded, dt.datetime] | None] = {}
 
+    def _columns(self) -> list[tuple[str, str]]:
+        d = self.warehouse.dialect
+        text, count, moment = d.type_string, d.type_int, d.type_timestamp
+        names = ("kind", "name", "fingerprint", "definition", "status", "failures", "recorded_at")
+        return list(zip(names, (text, text, text, text, text, count, moment), strict=True))
+
     def _ensure(self) -> None:
         if self._ensured:
             return
         self._ensured = True
-        d = self.warehouse.dialect
         self.warehouse.ensure_schema(self.schema)
-        self.warehouse.execute(
-            f"create table if not exists {self.relation} ("
-            f"kind {d.type_string}, name {d.type_string}, fingerprint {d.type_string}, "
-            f"definition {d.type_string}, status {d.type_string}, failures {d.type_int}, "
-            f"recorded_at {d.type_timestamp})"
-        )
+        columns = ", ".join(f"{name} {type_}" for name, type_ in self._columns())
+        self.warehouse.execute(f"create table if not exists {self.relation} ({columns})")
 
     def recorded(self) -> dict[tuple[str, str], Recorded]:
         if self._recorded is None:
@@ -145,13 +145,7 @@ class StateStore:
             if change is not None
             for e, at in [change]
         ]
-        for start in range(0, len(rows), _INSERT_BATCH):
-            batch = rows[start : start + _INSERT_BATCH]
-            self.warehouse.execute(
-                f"insert into {self.relation} values "
-                + ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in batch),
-                [value for row in batch for value in row],
-            )
+        self.warehouse.insert_rows(self.schema, STATE_TABLE, self._columns(), rows)
         self._pending.clear()
 
     def source_md5s(self) -> dict[str, str]:

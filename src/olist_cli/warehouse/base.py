@@ -120,6 +120,16 @@ class Warehouse(Protocol):
 
     def row_count(self, schema: str, name: str) -> int: ...
 
+    def insert_rows(
+        self,
+        schema: str,
+        name: str,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """Append rows to a table: ``columns`` gives each value's column and its type."""
+        ...
+
     def list_tables(self, schema: str) -> list[str]:
         """Names of the base tables (not views) in a schema; [] if it does not exist."""
         ...
@@ -188,6 +198,31 @@ class Warehouse(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def insert_as_values(
+    warehouse: Warehouse,
+    schema: str,
+    name: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    rows_per_insert: int = 500,
+) -> None:
+    """``insert_rows`` as a few multi-row INSERT ... VALUES, one parameter per value.
+
+    Not one statement per row: a run records hundreds, and a statement costs far more
+    on BigQuery than a row does.
+    """
+    listed = ", ".join(column for column, _ in columns)
+    marks = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(rows), rows_per_insert):
+        chunk = rows[start : start + rows_per_insert]
+        warehouse.execute(
+            f"insert into {warehouse.relation(schema, name)} ({listed}) "
+            f"values {', '.join(marks for _ in chunk)}",
+            [value for row in chunk for value in row],
+        )
 
 
 def iter_quoted(names: Sequence[str], quote: str = '"') -> Iterator[str]:

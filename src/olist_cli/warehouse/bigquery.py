@@ -56,7 +56,7 @@ from olist_cli.dataset import LOAD_METADATA_TABLE, Column, ColumnType
 from olist_cli.engine.results import JobBytes
 from olist_cli.engine.state import STATE_TABLE
 from olist_cli.errors import LoadError, OlistError, UsageError
-from olist_cli.warehouse.base import LoadedRows, Params
+from olist_cli.warehouse.base import LoadedRows, Params, insert_as_values
 from olist_cli.warehouse.bigquery_errors import (
     bigquery_error,
     is_transient,
@@ -564,6 +564,15 @@ class BigQueryWarehouse:
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         result = self._run(self._for_read(sql), params)
         return result.names, result.rows
+
+    def insert_rows(
+        self,
+        schema: str,
+        name: str,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        insert_as_values(self, schema, name, columns, rows)
 
     # -- catalogue -----------------------------------------------------------------------
 
