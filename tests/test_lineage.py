@@ -145,15 +145,20 @@ def test_selection_restricts_the_graph(project: Project, fmt: str) -> None:
     assert {"dim_product", "dim_seller"} <= down
     assert not down & {"stg_payments", "stg_products", "payments_raw", "products_raw"}
 
+    # dim_customer reads fact_orders (each order with its person and payments) and, for
+    # the latest order's address, stg_customers.
     up = names("+dim_customer")
     assert up == {
         "dim_customer",
+        "fact_orders",
         "stg_customers",
         "stg_orders",
         "stg_payments",
+        "stg_order_items",
         "customers_raw",
         "orders_raw",
         "payments_raw",
+        "order_items_raw",
     }
     assert names("layer:staging") == {
         n for n in names("") if n.startswith("stg_") or n.endswith("_raw")

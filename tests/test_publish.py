@@ -211,9 +211,11 @@ def test_a_model_that_fails_to_build_publishes_nothing(
     """The models that built fine before it in the same run are rolled back with it."""
     db = warehouse / "olist.duckdb"
     tables_before, state_before = published_tables(db), recorded_state(db)
-    sql = _sql_with_a_broken_model(tmp_path / "broken-sql", "dim_seller", "s.seller_city_raw,")
+    sql = _sql_with_a_broken_model(
+        tmp_path / "broken-sql", "dim_customer", "customers.customer_city,"
+    )
 
-    # --full-refresh: dim_seller is incremental, and a changed incremental model would be
+    # --full-refresh: dim_customer is incremental, and a changed incremental model would be
     # refused before anything builds; rebuilt, it is the last model and fails at its turn.
     result = olist(
         ["run-all", "--full-refresh", "--source", str(snapshots[1])],
@@ -222,12 +224,12 @@ def test_a_model_that_fails_to_build_publishes_nothing(
     )
     assert result.exit_code == EXIT_FAILURE, result.output
     error = result.stderr.strip().splitlines()[-1]
-    assert "dim_seller" in error and "no_such_column" in error
+    assert "dim_customer" in error and "no_such_column" in error
     assert NOTHING_PUBLISHED in error
     statuses = builds.statuses()
-    assert statuses["dim_seller"] == "error"
+    assert statuses["dim_customer"] == "error"
     built = {name for name, status in statuses.items() if status == "success"}
-    assert {"stg_orders", "fact_orders", "fact_order_items", "dim_customer"} <= built
+    assert {"stg_orders", "fact_orders", "fact_order_items", "dim_seller"} <= built
     assert published_tables(db) == tables_before
     assert recorded_state(db) == state_before
 

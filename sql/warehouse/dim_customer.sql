@@ -22,73 +22,57 @@
     tags=['warehouse', 'dimension'],
 ) }}
 
+-- Built from fact_orders, which holds every order with its person (customer_unique_id), its
+-- payments total and its order_updated_at: one table scan instead of joining the staging
+-- views of orders, customers and payments again.
 with orders as (
 
     select
-        o.order_id,
-        o.order_status,
-        o.order_purchase_timestamp,
-        o.order_purchase_date,
-        c.customer_id,
-        c.customer_unique_id,
-        c.customer_zip_code_prefix,
-        c.customer_city,
-        c.customer_state,
-        o.order_updated_at
-    from {{ ref('stg_orders') }} as o
-    inner join {{ ref('stg_customers') }} as c
-        on o.customer_id = c.customer_id
+        order_id,
+        order_status,
+        order_purchase_timestamp,
+        order_purchase_date_day as order_purchase_date,
+        customer_id,
+        customer_unique_id,
+        total_order_value,
+        order_updated_at
+    from {{ ref('fact_orders') }}
+    where customer_unique_id is not null
     {% if is_incremental() %}
     -- Only the people with an order changed since the last build, with ALL their orders:
     -- their figures are recomputed over their whole history and merged; everyone else's
     -- row stays as it is.
-    where c.customer_unique_id in (
-        select changed_customers.customer_unique_id
-        from {{ ref('stg_orders') }} as changed_orders
-        inner join {{ ref('stg_customers') }} as changed_customers
-            on changed_orders.customer_id = changed_customers.customer_id
+    and customer_unique_id in (
+        select changed_orders.customer_unique_id
+        from {{ ref('fact_orders') }} as changed_orders
         where changed_orders.order_updated_at >= {{ incremental_cutoff() }}
     )
     {% endif %}
 
 ),
 
-order_payments as (
-
-    select
-        order_id,
-        sum(payment_value) as order_value
-    from {{ ref('stg_payments') }}
-    {% if is_incremental() %}
-    where order_id in (select order_id from orders)
-    {% endif %}
-    group by order_id
-
-),
-
 totals as (
 
     select
-        orders.customer_unique_id,
+        customer_unique_id,
         count(*) as total_orders,
-        sum(case when orders.order_status in ('canceled', 'unavailable') then 1 else 0 end) as canceled_orders,
-        sum(coalesce(order_payments.order_value, 0)) as total_spent,
-        min(orders.order_purchase_date) as first_order_date,
-        max(orders.order_purchase_date) as last_order_date,
-        max(orders.order_updated_at) as last_updated_at
+        sum(case when order_status in ('canceled', 'unavailable') then 1 else 0 end) as canceled_orders,
+        sum(total_order_value) as total_spent,
+        min(order_purchase_date) as first_order_date,
+        max(order_purchase_date) as last_order_date,
+        max(order_updated_at) as last_updated_at
     from orders
-    left join order_payments
-        on orders.order_id = order_payments.order_id
-    group by orders.customer_unique_id
+    group by customer_unique_id
 
 ),
 
 latest_order as (
 
-    select *
+    select customer_unique_id, customer_id
     from (
         select
-            orders.*,
+            customer_unique_id,
+            customer_id,
             row_number() over (
                 partition by customer_unique_id
                 order by order_purchase_timestamp desc, order_id desc
@@ -103,9 +87,9 @@ select
     {{ surrogate_key('totals.customer_unique_id') }} as customer_key,
     totals.customer_unique_id,
     latest_order.customer_id,
-    latest_order.customer_zip_code_prefix,
-    latest_order.customer_city,
-    latest_order.customer_state,
+    customers.customer_zip_code_prefix,
+    customers.customer_city,
+    customers.customer_state,
     cast(totals.total_orders as {{ type_int }}) as total_orders,
     cast(totals.canceled_orders as {{ type_int }}) as canceled_orders,
     round(cast(totals.total_spent as {{ type_numeric }}), 2) as total_spent,
@@ -120,3 +104,5 @@ select
 from totals
 inner join latest_order
     on totals.customer_unique_id = latest_order.customer_unique_id
+inner join {{ ref('stg_customers') }} as customers
+    on latest_order.customer_id = customers.customer_id
