@@ -35,16 +35,20 @@ def _iso(moment: dt.datetime) -> str:
 IN_RECORD = "in_run_record"
 
 
+_LEFT_OUT = frozenset({"sample_rows", "sql"})  # they can be big
+
+
 def _record(item: Any) -> dict[str, Any]:
-    """A result dataclass as a JSON-ready dict (sample rows and SQL left out: they can be big)."""
-    data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
-    data.pop("sample_rows", None)
-    data.pop("sql", None)
-    if dataclasses.is_dataclass(item):
-        for f in dataclasses.fields(item):
-            if f.metadata.get(IN_RECORD, True) is False:
-                data.pop(f.name, None)
-    return data
+    """A result (a dataclass of plain values, or a dict) as a JSON-ready dict, without its
+    sample rows and SQL. Read field by field: dataclasses.asdict would deep-copy the sample
+    rows only to drop them (a few ms for the 169 tests of a run)."""
+    if not dataclasses.is_dataclass(item):
+        return {k: v for k, v in dict(item).items() if k not in _LEFT_OUT}
+    return {
+        f.name: getattr(item, f.name)
+        for f in dataclasses.fields(item)
+        if f.name not in _LEFT_OUT and f.metadata.get(IN_RECORD, True) is not False
+    }
 
 
 @dataclass
