@@ -144,7 +144,7 @@ def test_a_duplicated_order_among_the_new_rows_fails_the_run(
     assert CHANGED_ROWS_NOTE in unique.message
     assert unique.sample_rows[0]["order_id"] == line.split(",")[0].strip('"')
     # The reproduce line is the whole test, runnable once the run is over.
-    assert "olist_changed_rows" not in unique.sql and "stg_orders" in unique.sql
+    assert "olist_changed" not in unique.sql and "stg_orders" in unique.sql
 
 
 def test_a_review_with_a_bad_score_among_the_new_rows_fails_the_run(

@@ -176,8 +176,9 @@ class ChangedRows:
         changes: RunChanges,
         keep: Callable[[str], str] | None = None,
     ) -> None:
-        """``keep``: computes a relation's rows once, into a scratch table, and names it;
-        the tests of one model then read its changed rows from there."""
+        """``keep``: names a relation whose rows are then computed once for all the tests
+        that read it (checks.SharedRows); the tests of one model read its changed rows
+        from there."""
         self.project = project
         self.renderer = renderer
         self.changes = changes
