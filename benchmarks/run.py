@@ -9,14 +9,16 @@ For each scale, in a temporary folder that is removed afterwards, every step run
 `olist` process (the console script beside this Python), in this order:
 
 1. generate      `olist download --source sample --scale S` (the full data)
-   (untimed)     the same as of one month before the end of the data (2018-09-17)
+   (untimed)     the same as of one month before the end of the data (2018-09-17), and
+                 a warehouse built from it
 2. full run-all  `olist run-all --full-refresh --source <files>` into an empty warehouse:
                  load + transform + test, the data already generated
-3. no-op run-all the same command again without --full-refresh: files and SQL unchanged
-                 (median of 3 runs)
-4. incremental   a warehouse built from the month-earlier snapshot (untimed), then
-                 `olist run-all --source <full files>`: the one-month step, timed alone
-                 (each repeat on a fresh copy of that warehouse, written to disk first)
+3. incremental   `olist run-all --source <full files>` on a fresh copy of the month-earlier
+                 warehouse (written to disk first): the one-month step, timed alone.
+                 With --repeat, steps 2 and 3 take turns, so that the machine's drift
+                 weighs on both alike and their ratio holds.
+4. no-op run-all the same command as 2 again without --full-refresh: files and SQL
+                 unchanged (median of 3 runs)
 5. olist --help  median of 5 runs
 
 Wall time is measured around each process; peak RSS is the process's own high-water mark,
@@ -73,35 +75,30 @@ class Measure:
 
 def measure(step: str, args: list[str], data_dir: Path, cwd: Path, repeat: int = 1) -> Measure:
     """Run ``olist args`` ``repeat`` times; the median time, the largest peak RSS."""
-    return measure_each(step, args, [data_dir] * repeat, cwd)
+    return summarize(step, [run_once(args, data_dir, cwd) for _ in range(repeat)])
 
 
-def measure_each(
-    step: str, args: list[str], data_dirs: list[Path], cwd: Path, before_each: Any = None
-) -> Measure:
-    """Run ``olist args`` once per data dir; the median time, the largest peak RSS.
-
-    ``before_each(data_dir)`` prepares a data dir, untimed (a copy of a base warehouse).
-    """
+def run_once(args: list[str], data_dir: Path, cwd: Path) -> dict[str, Any]:
+    """Run ``olist args`` on a data dir in the wrapper; its JSON line, as a dict."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("OLIST_") and k != "PYTHONDONTWRITEBYTECODE"
     }
-    runs = []
-    for data_dir in data_dirs:
-        if before_each is not None:
-            before_each(data_dir)
-        env["OLIST_DATA_DIR"] = str(data_dir)
-        done = subprocess.run(
-            [sys.executable, "-c", WRAPPER, str(OLIST), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=cwd,
-            check=True,
-        )
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    env["OLIST_DATA_DIR"] = str(data_dir)
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(OLIST), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def summarize(step: str, runs: list[dict[str, Any]]) -> Measure:
+    """The median time and the largest peak RSS of a step's runs; the last one's stages."""
     last = runs[-1]
     ok = all(r["rc"] == 0 for r in runs)
     stages = " ".join(f"{name} {secs}s" for name, secs in STAGE_LINE.findall(last["stdout"]))
@@ -138,29 +135,12 @@ def bench(scale: float, repeat: int = 1) -> list[Measure]:
         if not setup.ok:
             raise SystemExit(f"could not generate the earlier snapshot: {setup.note}")
 
-        full_dir = root / "full"
-        # Each repeat into an empty folder of its own; the last one stays for the no-op.
-        full_dirs = [root / f"full-{i}" for i in range(repeat - 1)] + [full_dir]
-        results.append(
-            measure_each(
-                "full run-all",
-                ["run-all", "--full-refresh", "--source", str(files)],
-                full_dirs,
-                root,
-            )
-        )
-        results.append(
-            measure("no-op run-all", ["run-all", "--source", str(files)], full_dir, root, repeat=3)
-        )
-
         inc_dir = root / "incremental"
         base = measure("base for incremental", ["run-all", "--source", str(earlier)], inc_dir, root)
         if not base.ok:
             raise SystemExit(f"could not build the month-earlier warehouse: {base.note}")
-        # Each repeat on a fresh copy of the month-earlier warehouse.
-        copies = [root / f"incremental-{i}" for i in range(repeat)]
 
-        def copy_base(target: Path) -> None:
+        def copy_base(target: Path) -> Path:
             shutil.copytree(inc_dir, target, ignore=shutil.ignore_patterns("*.lock"))
             # Written to disk before the step, as a warehouse built the day before is: else
             # the step's first checkpoint would also flush the whole fresh copy from the
@@ -168,16 +148,26 @@ def bench(scale: float, repeat: int = 1) -> list[Measure]:
             for copied in target.rglob("*"):
                 if copied.is_file():
                     _fsync(copied)
+            return target
 
-        results.append(
-            measure_each(
-                "incremental run-all (+1 month)",
-                ["run-all", "--source", str(files)],
-                copies,
-                root,
-                before_each=copy_base,
+        # A full run (into an empty folder) and an incremental step (on a fresh copy of the
+        # month-earlier warehouse) in turn: a drift of the machine during the benchmark then
+        # weighs on both alike, and their ratio holds. The last full run's folder stays for
+        # the no-op run.
+        full_dir = root / "full"
+        full_runs, step_runs = [], []
+        for i in range(repeat):
+            target = full_dir if i == repeat - 1 else root / f"full-{i}"
+            full_runs.append(
+                run_once(["run-all", "--full-refresh", "--source", str(files)], target, root)
             )
+            copy = copy_base(root / f"incremental-{i}")
+            step_runs.append(run_once(["run-all", "--source", str(files)], copy, root))
+        results.append(summarize("full run-all", full_runs))
+        results.append(
+            measure("no-op run-all", ["run-all", "--source", str(files)], full_dir, root, repeat=3)
         )
+        results.append(summarize("incremental run-all (+1 month)", step_runs))
         results.append(measure("olist --help", ["--help"], root, root, repeat=5))
     return results
 
