@@ -235,3 +235,23 @@ def test_generic_tests_render_without_jinja_to_the_same_sql(tmp_path: Path) -> N
         for t in generic
     }
     assert direct == through_jinja
+
+
+def test_shared_rows_define_only_what_a_query_reads() -> None:
+    """A failing narrowed test's sample gathers its own model's changed rows, not every
+    model's; a shared relation read by another is defined before it."""
+    from olist_cli.engine.checks import SharedRows
+
+    shared = SharedRows()
+    orders = shared.keep("orders_rows")
+    items = shared.keep(f"(select * from items where order_id in (select order_id from {orders}))")
+    reviews = shared.keep("review_rows")
+    assert shared.reading("select 1") == "select 1"
+    only_reviews = shared.reading(f"select * from {reviews}")
+    assert reviews in only_reviews and orders not in only_reviews
+    both = shared.reading(f"select * from {items}")
+    assert both.index(f"{orders} as materialized") < both.index(f"{items} as materialized")
+    assert reviews not in both
+    # Numbered inside the name: none is the start of another (olist_changed_1_rows, _11_).
+    names = [shared.keep(f"t{i}") for i in range(12)]
+    assert not any(a != b and b.startswith(a) for a in names for b in names)

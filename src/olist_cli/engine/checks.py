@@ -48,10 +48,20 @@ class SharedRows:
         return name
 
     def reading(self, sql: str) -> str:
-        """The SQL, with the shared relations it reads defined in front of it."""
-        if not any(name in sql for name in self._selects):
+        """The SQL, with the shared relations it reads defined in front of it (and those
+        they read, defined before them): a failing test's sample gathers only its own."""
+        wanted, text = set(), sql
+        for name, select in reversed(self._selects.items()):  # a name reads earlier ones
+            if name in text:
+                wanted.add(name)
+                text += select
+        if not wanted:
             return sql
-        defined = ",\n".join(f"{n} as materialized (\n{s}\n)" for n, s in self._selects.items())
+        defined = ",\n".join(
+            f"{name} as materialized (\n{select}\n)"
+            for name, select in self._selects.items()
+            if name in wanted
+        )
         return f"with {defined}\n{sql}"
 
 
