@@ -108,6 +108,22 @@ def test_a_run_that_fails_before_using_the_warehouse_is_still_recorded_there(
     assert rows == [("run", "run-all", "usage_error"), ("stage", "download", "failed")]
 
 
+@pytest.mark.parametrize("command", ["run-all", "load", "transform"])
+def test_a_warehouse_file_that_is_not_duckdb_is_one_line_naming_it(
+    command: str, tmp_path: Path, sample_files: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "olist.duckdb").write_text("not a database\n", encoding="utf-8")
+    args = [command] if command == "transform" else [command, "--source", str(sample_files)]
+    result = olist(args, data_dir)
+    assert result.exit_code == EXIT_FAILURE
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"error: cannot open the warehouse {data_dir / 'olist.duckdb'}: ")
+    assert "not a valid DuckDB database file" in error and "Traceback" not in result.output
+    assert results_json(tmp_path)["error"]["type"] == "WarehouseError"
+
+
 @pytest.mark.parametrize("command", ["run-all", "load"])
 def test_the_files_are_hashed_while_the_warehouse_opens(
     command: str, tmp_path: Path, sample_files: Path, monkeypatch: pytest.MonkeyPatch

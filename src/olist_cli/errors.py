@@ -59,6 +59,10 @@ class DataTestFailure(OlistError):
     """One or more error-level data tests failed (exit 1)."""
 
 
+class WarehouseError(OlistError):
+    """The warehouse cannot be opened: not a DuckDB file, or held by another program (exit 1)."""
+
+
 class LockedError(OlistError):
     """Another olist run holds the warehouse (exit 3)."""
 

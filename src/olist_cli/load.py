@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, wait
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -78,16 +78,24 @@ class _Plan:
 
 @contextmanager
 def hashing_sources(
-    settings: Settings, source_dir: Path, *, force: bool = False
-) -> Iterator[list[Future[str]] | None]:
+    settings: Settings,
+    source_dir: Path,
+    *,
+    force: bool = False,
+    started: Sequence[Future[str]] | None = None,
+) -> Iterator[Sequence[Future[str]] | None]:
     """Hash the nine files of ``source_dir`` in the background from now on, for ``load_raw``.
 
     Yields each file's MD5 as a future, in dataset order (recorded ones at once, unless
     ``force``); None when a file is missing, which ``load_raw`` then reports. Started
     before the warehouse is opened, the hashing uses the cores that opening leaves idle
     (a one-month step at scale 1: about 0.1 s of hashing, most of it hidden). The MD5
-    cache is saved on the way out.
+    cache is saved on the way out. ``started``: the futures of a hashing started earlier,
+    yielded as they are.
     """
+    if started is not None:
+        yield started
+        return
     paths = [source_dir / source.file_name for source in SOURCE_FILES]
     if not all(path.is_file() for path in paths):
         yield None
@@ -124,8 +132,7 @@ def load_raw(
     paths = [source_dir / source.file_name for source in sources]
     for source, path in zip(sources, paths, strict=True):
         check_header(path, source)  # every header, before any table changes
-    given = nullcontext(list(md5s)) if md5s is not None else None
-    with given or hashing_sources(settings, source_dir, force=force) as pending:
+    with hashing_sources(settings, source_dir, force=force, started=md5s) as pending:
         assert pending is not None  # every file is present
         return _load_all(
             settings, warehouse, sources, paths, pending, force, on_event, keep_changes

@@ -14,9 +14,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +28,7 @@ from olist_cli.errors import (
     LockedError,
     OlistError,
     TransientError,
+    WarehouseError,
 )
 from olist_cli.run_results import RunRecord, StageResult
 
@@ -113,14 +113,18 @@ def run_command(
         settings = load_settings()
         record.warehouse = settings.warehouse
         with warehouse_lock(settings), ExitStack() as opened:
-            opener = partial(opened.enter_context, open_warehouse(settings))
+
+            def opener() -> Warehouse:
+                return opened.enter_context(open_warehouse(settings))
+
             run = Run(settings, reporter, record, opener if needs_warehouse else None)
             try:
                 body(run)
             except OlistError as exc:
                 error = exc
             _finish(record, error)
-            if needs_warehouse:  # recorded while the lock is still held
+            # Recorded while the lock is still held; not in a warehouse that does not open.
+            if needs_warehouse and not isinstance(error, WarehouseError):
                 _append_results(run)
     except OlistError as exc:  # settings, lock, or opening the warehouse
         error = exc
@@ -349,10 +353,9 @@ def stage_load(
         )
 
     # Hashing starts before the warehouse is first used, and goes on while it opens.
-    given = nullcontext(md5s) if md5s is not None else None
     with (
         run.reporter.status("load: raw tables"),
-        given or hashing_sources(run.settings, folder, force=force) as hashed,
+        hashing_sources(run.settings, folder, force=force, started=md5s) as hashed,
     ):
         results = with_retries(run, "load", lambda: load_once(hashed))
     if keep_changes:
@@ -530,9 +533,10 @@ def publishing(run: Run) -> Iterator[int | None]:
     Yields the number of threads the work inside may use: 1 where the adapter audits on
     its own connection (DuckDB's transaction), else the settings' default (None).
     """
+    warehouse = run.wh  # opened here, if not yet: failing to open leaves nothing to undo
     try:
-        with run.wh.write_audit_publish():
-            yield 1 if run.wh.audit_on_one_connection else None
+        with warehouse.write_audit_publish():
+            yield 1 if warehouse.audit_on_one_connection else None
     except OlistError as exc:
         exc.message += "; nothing was published, the warehouse is as it was before this run"
         raise

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import duckdb
 
 from olist_cli.dataset import Column, ColumnType
+from olist_cli.errors import WarehouseError
 from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params
 from olist_cli.warehouse.duckdb_errors import MAX_RECORD_CHARS, csv_load_error
 
@@ -101,7 +102,13 @@ class DuckDBWarehouse:
         self.path = Path(path) if str(path) != ":memory:" else path
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(str(path))
+        try:
+            self._con = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            # Not a DuckDB file, one written by a newer DuckDB, or held by a program that is
+            # not olist (olist's own runs meet the lock file first): one line, not a trace.
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise WarehouseError(f"cannot open the warehouse {path}: {reason}") from None
         _configure_session(self._con)
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
