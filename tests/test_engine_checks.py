@@ -240,9 +240,9 @@ def test_generic_tests_render_without_jinja_to_the_same_sql(tmp_path: Path) -> N
 def test_shared_rows_define_only_what_a_query_reads() -> None:
     """A failing narrowed test's sample gathers its own model's changed rows, not every
     model's; a shared relation read by another is defined before it."""
-    from olist_cli.engine.checks import SharedRows
+    from olist_cli.engine.checks import Narrowed
 
-    shared = SharedRows()
+    shared = Narrowed()
     orders = shared.keep("orders_rows")
     items = shared.keep(f"(select * from items where order_id in (select order_id from {orders}))")
     reviews = shared.keep("review_rows")

@@ -174,10 +174,10 @@ class ChangedRows:
         project: Project,
         renderer: Renderer,
         changes: RunChanges,
-        keep: Callable[[str], str] | None = None,
+        keep: Callable[[str], str],
     ) -> None:
         """``keep``: names a relation whose rows are then computed once for all the tests
-        that read it (checks.SharedRows); the tests of one model read its changed rows
+        that read it (checks.Narrowed); the tests of one model read its changed rows
         from there."""
         self.project = project
         self.renderer = renderer
@@ -305,8 +305,6 @@ class ChangedRows:
             return f"(select * from {self.renderer.ref(model.name)} where false)"
         if changed.rows is not None:
             return changed.rows  # kept by the build
-        if self.keep is None:
-            return self._select_restricted(model, changed)
         cache = (model.name, changed.keys)
         if cache not in self._kept:
             self._kept[cache] = self.keep(self._select_restricted(model, changed))

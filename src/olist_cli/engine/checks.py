@@ -31,14 +31,25 @@ class BatchFailed(Exception):
     """The one counting query failed: some test does not run."""
 
 
-class SharedRows:
-    """Relations several narrowed tests read (a model's changed rows), each computed once
-    per statement that reads them, as a MATERIALIZED CTE: the tests' one counting query
-    then gathers them too, instead of one statement per model before it (a one-month step
-    at scale 1: 0.02 s less than scratch tables)."""
+class Narrowed:
+    """The tests a run checks on changed rows only: each one's SELECT over them, and the
+    relations several of them read (a model's changed rows).
+
+    Each shared relation is computed once per statement that reads it, as a MATERIALIZED
+    CTE: the tests' one counting query gathers them too, instead of one statement per model
+    before it (a one-month step at scale 1: 0.02 s less than scratch tables).
+    """
 
     def __init__(self) -> None:
         self._selects: dict[str, str] = {}
+        self._tests: dict[str, str] = {}  # test name -> its SELECT over the changed rows
+
+    def add(self, test: DataTest, sql: str) -> None:
+        self._tests[test.name] = sql
+
+    def sql(self, test: DataTest) -> str | None:
+        """The test's SELECT over the changed rows; None: it runs whole."""
+        return self._tests.get(test.name)
 
     def keep(self, relation: str) -> str:
         """A name for the relation's rows, usable in any SQL passed through ``reading``."""
@@ -66,11 +77,7 @@ class SharedRows:
 
 
 def _count_all(
-    warehouse: Warehouse,
-    renderer: Renderer,
-    tests: list[DataTest],
-    narrowed: dict[str, str],
-    shared: SharedRows | None = None,
+    warehouse: Warehouse, renderer: Renderer, tests: list[DataTest], narrowed: Narrowed
 ) -> list[int] | None:
     """Every test's failing-row count in one query; None when there are too few to batch.
 
@@ -83,10 +90,10 @@ def _count_all(
     try:
         counts = " union all\n".join(
             f"select {i} as test_index, count(*) as failures from (\n"
-            f"{narrowed.get(test.name) or renderer.render_test(test)}\n) as failing_{i}"
+            f"{narrowed.sql(test) or renderer.render_test(test)}\n) as failing_{i}"
             for i, test in enumerate(tests)
         )
-        rows = warehouse.query(shared.reading(counts) if shared else counts)
+        rows = warehouse.query(narrowed.reading(counts))
     except Exception as exc:
         raise BatchFailed(first_line(exc)) from exc
     by_index = {int(i): int(n) for i, n in rows}
@@ -110,13 +117,12 @@ def _run_one(
     warehouse: Warehouse,
     renderer: Renderer,
     test: DataTest,
-    counted: int | None = None,
-    narrowed: str | None = None,
-    shared: SharedRows | None = None,
+    counted: int | None,
+    narrowed: Narrowed,
 ) -> TestResult:
     start = time.perf_counter()
     with metered(warehouse) as used:
-        result = _check(warehouse, renderer, test, counted, narrowed, shared)
+        result = _check(warehouse, renderer, test, counted, narrowed)
     return replace(
         result,
         duration_s=time.perf_counter() - start,
@@ -130,33 +136,28 @@ def _check(
     renderer: Renderer,
     test: DataTest,
     counted: int | None,
-    narrowed: str | None = None,
-    shared: SharedRows | None = None,
+    narrowed: Narrowed,
 ) -> TestResult:
-    """Run one test; ``narrowed``: its SELECT over the changed rows only, run instead,
-    reading the ``shared`` relations it names.
+    """Run one test; on the changed rows only where ``narrowed`` has its SELECT for them.
 
     The result's SQL is the whole test's either way: it is what a person can rerun.
     """
     sql, failures, sample, status = "", 0, [], "error"
     try:
         sql = renderer.render_test(test)
-        running = narrowed or sql
-
-        def reading(query: str) -> str:
-            return shared.reading(query) if shared and narrowed else query
-
+        on_changed_rows = narrowed.sql(test)
+        running = on_changed_rows or sql
         if counted is None:
             counting = f"select count(*) from (\n{running}\n) as failing"
-            counted = int(warehouse.query(reading(counting))[0][0])
+            counted = int(warehouse.query(narrowed.reading(counting))[0][0])
         failures = counted
         if failures:
             failing = f"select * from (\n{running}\n) as failing\nlimit {SAMPLE_ROWS}"
-            names, rows = warehouse.query_columns(reading(failing))
+            names, rows = warehouse.query_columns(narrowed.reading(failing))
             sample = [dict(zip(names, row, strict=True)) for row in rows]
         status = "pass" if not failures else "warn" if test.severity == "warn" else "fail"
         message = f"{failures} failing row{'s' if failures != 1 else ''}" if failures else "ok"
-        if narrowed:
+        if on_changed_rows:
             message += f" {CHANGED_ROWS_NOTE}"
     except Exception as exc:  # a broken test is reported, and the other tests still run
         message = first_line(exc)
@@ -245,13 +246,12 @@ def run_tests(
     to_run: list[DataTest] = []
     fingerprints: dict[str, str | None] = {}
     workers = threads if threads is not None else settings.threads
-    shared = SharedRows()
+    narrowed = Narrowed()
     narrower = (
-        ChangedRows(project, renderer, changes, shared.keep)
+        ChangedRows(project, renderer, changes, narrowed.keep)
         if changes is not None and workers <= 1
         else None
     )
-    narrowed: dict[str, str] = {}  # test name -> its SELECT over the changed rows
 
     def record(result: TestResult) -> None:
         results[result.name] = result
@@ -275,7 +275,7 @@ def run_tests(
             except ProjectError:  # it runs whole instead, and reports its own template error
                 changed_sql = None
             if changed_sql is not None:
-                narrowed[test.name] = changed_sql
+                narrowed.add(test, changed_sql)
         to_run.append(test)
 
     def finish(result: TestResult) -> None:
@@ -289,7 +289,7 @@ def run_tests(
 
     if workers <= 1:
         try:
-            counts = _count_all(warehouse, renderer, to_run, narrowed, shared)
+            counts = _count_all(warehouse, renderer, to_run, narrowed)
         except BatchFailed as exc:
             if all_or_nothing:
                 # The failed statement ended the caller's transaction: nothing else can run
@@ -310,15 +310,16 @@ def run_tests(
                 renderer,
                 test,
                 None if counts is None else counts[i],
-                narrowed.get(test.name),
-                shared,
+                narrowed,
             )
             finish(result)
             if all_or_nothing and result.status == "error":
                 stopped = f"{test.name} did not run, and nothing is published"
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_one, warehouse, renderer, t) for t in to_run]
+            futures = [
+                pool.submit(_run_one, warehouse, renderer, t, None, narrowed) for t in to_run
+            ]
             for future in as_completed(futures):
                 finish(future.result())
     broken = any(r.status == "error" for r in results.values())
