@@ -121,6 +121,7 @@ def test_a_warehouse_file_that_is_not_duckdb_is_one_line_naming_it(
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith(f"error: cannot open the warehouse {data_dir / 'olist.duckdb'}: ")
     assert "not a valid DuckDB database file" in error and "Traceback" not in result.output
+    assert "_run_results" not in result.output  # not opened a second time to record the run
     assert results_json(tmp_path)["error"]["type"] == "WarehouseError"
 
 

@@ -28,7 +28,6 @@ from olist_cli.errors import (
     LockedError,
     OlistError,
     TransientError,
-    WarehouseError,
 )
 from olist_cli.run_results import RunRecord, StageResult
 
@@ -74,9 +73,15 @@ class Run:
     @property
     def wh(self) -> Warehouse:
         if self.warehouse is None:
-            assert self.opener is not None, "this command opens no warehouse"
-            self.warehouse = self.opener()
+            assert self.opener is not None, "this command opens no warehouse, or it failed to"
+            opener, self.opener = self.opener, None  # one attempt: a failed open stays failed
+            self.warehouse = opener()
         return self.warehouse
+
+    @property
+    def can_record(self) -> bool:
+        """Whether the run can record itself in the warehouse: opened, or yet to open."""
+        return self.warehouse is not None or self.opener is not None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[StageResult]:
@@ -123,8 +128,7 @@ def run_command(
             except OlistError as exc:
                 error = exc
             _finish(record, error)
-            # Recorded while the lock is still held; not in a warehouse that does not open.
-            if needs_warehouse and not isinstance(error, WarehouseError):
+            if run.can_record:  # while the lock is still held
                 _append_results(run)
     except OlistError as exc:  # settings, lock, or opening the warehouse
         error = exc
