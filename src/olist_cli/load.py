@@ -96,7 +96,7 @@ def hashing_sources(
     if started is not None:
         yield started
         return
-    paths = [source_dir / source.file_name for source in SOURCE_FILES]
+    paths = _paths(source_dir, SOURCE_FILES)
     if not all(path.is_file() for path in paths):
         yield None
         return
@@ -129,7 +129,7 @@ def load_raw(
     hashed here, before the warehouse is first used.
     """
     sources = _present(source_dir)
-    paths = [source_dir / source.file_name for source in sources]
+    paths = _paths(source_dir, sources)
     for source, path in zip(sources, paths, strict=True):
         check_header(path, source)  # every header, before any table changes
     with hashing_sources(settings, source_dir, force=force, started=md5s) as pending:
@@ -176,6 +176,10 @@ def _load_all(
 
 
 # -- planning: hashes and headers, before any table changes ------------------------------
+
+
+def _paths(source_dir: Path, sources: Sequence[SourceFile]) -> list[Path]:
+    return [source_dir / source.file_name for source in sources]
 
 
 def _present(source_dir: Path) -> tuple[SourceFile, ...]:

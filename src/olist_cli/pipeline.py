@@ -344,24 +344,25 @@ def stage_load(
             deleted=r.deleted,
         )
 
-    def load_once(hashed: Sequence[Future[str]] | None) -> list[Any]:
-        # A retry resumes where it stopped: files already loaded are skipped by their MD5.
-        return load_raw(
-            run.settings,
-            run.wh,
-            folder,
-            force=force,
-            on_event=on_file,
-            keep_changes=keep_changes,
-            md5s=hashed,
-        )
-
     # Hashing starts before the warehouse is first used, and goes on while it opens.
     with (
         run.reporter.status("load: raw tables"),
         hashing_sources(run.settings, folder, force=force, started=md5s) as hashed,
     ):
-        results = with_retries(run, "load", lambda: load_once(hashed))
+
+        def load_once() -> list[Any]:
+            # A retry resumes where it stopped: files already loaded are skipped by their MD5.
+            return load_raw(
+                run.settings,
+                run.wh,
+                folder,
+                force=force,
+                on_event=on_file,
+                keep_changes=keep_changes,
+                md5s=hashed,
+            )
+
+        results = with_retries(run, "load", load_once)
     if keep_changes:
         run.changes = RunChanges.from_load(every)
     run.record.add("files", results)

@@ -170,17 +170,16 @@ def append_to_table(record: RunRecord, warehouse: Warehouse, schema: str) -> Non
     A table made by an older olist gains the columns it lacks; the INSERT names its
     columns, so a column the table has beyond these is simply left empty.
     """
-    d = warehouse.dialect
+    typed = [(name, getattr(warehouse.dialect, kind)) for name, kind in _TABLE_COLUMNS]
     relation = warehouse.relation(schema, RUN_RESULTS_TABLE)
     warehouse.ensure_schema(schema)
     existing = {name.lower() for name, _ in warehouse.columns(schema, RUN_RESULTS_TABLE)}
     if not existing:
-        columns = ", ".join(f"{name} {getattr(d, kind)}" for name, kind in _TABLE_COLUMNS)
+        columns = ", ".join(f"{name} {type_}" for name, type_ in typed)
         warehouse.execute(f"create table if not exists {relation} ({columns})")
-    for name, kind in _TABLE_COLUMNS:
+    for name, type_ in typed:
         if existing and name not in existing:
-            warehouse.execute(f"alter table {relation} add column {name} {getattr(d, kind)}")
-    typed = [(name, getattr(d, kind)) for name, kind in _TABLE_COLUMNS]
+            warehouse.execute(f"alter table {relation} add column {name} {type_}")
     with warehouse.transaction():  # all the run's rows, or none
         warehouse.insert_rows(schema, RUN_RESULTS_TABLE, typed, table_rows(record))
 

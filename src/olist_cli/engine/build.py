@@ -205,7 +205,7 @@ def _merge(
                 return 0, f"nothing new ({cutoff.since})"
         if changes is not None and merged is not None:
             wanted = changes.wanted.get(model.name, set())
-            changes.models[model.name] = _merged_keys(warehouse, model, merged, wanted, schema)
+            changes.models[model.name] = _changed_by_merge(warehouse, model, merged, wanted, schema)
         rows = warehouse.merge(
             schema, model.name, rows_sql, unique_key=cfg.unique_key, target_filter=target_filter
         )
@@ -272,7 +272,7 @@ def _replace_unless_same(
         return created, False
 
 
-def _merged_keys(
+def _changed_by_merge(
     warehouse: Warehouse, model: Model, merged: str, wanted: set[str], schema: str
 ) -> Changed:
     """The rows about to be merged, kept in the scratch table ``merged``, as changed rows.

@@ -189,9 +189,6 @@ class DuckDBWarehouse:
 
     # -- catalogue -----------------------------------------------------------------------
 
-    # The catalogue through DuckDB's own table functions: the same answers as
-    # information_schema (its views over them), at half the cost, and a run asks ~45 times.
-
     def _relation_of(self, schema: str, name: str) -> duckdb.DuckDBPyRelation | None:
         """The table or view as a relation, None if there is none. About 45 lookups a run:
         a relation is bound without running a query, 0.03-0.4 ms against 0.5-0.8 ms for
