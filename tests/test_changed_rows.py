@@ -92,6 +92,15 @@ def _narrowed(results: list[TestResult]) -> set[str]:
     return {r.name for r in results if CHANGED_ROWS_NOTE in r.message}
 
 
+def _failed_on_changed_rows(builds: Builds, name: str, failures: int = 1) -> TestResult:
+    """The last run's result of test ``name``, which must have failed, on changed rows
+    only, with ``failures`` failing rows."""
+    result = next(r for r in builds.tests[-1] if r.name == name)
+    assert (result.status, result.failures) == ("fail", failures), result.message
+    assert CHANGED_ROWS_NOTE in result.message
+    return result
+
+
 def _rows(path: Path) -> list[list[str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.reader(handle))
@@ -138,10 +147,7 @@ def test_a_duplicated_order_among_the_new_rows_fails_the_run(
     line = duplicate_a_line(files, ORDERS_FILE, containing="2018-08")
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == EXIT_FAILURE, result.output
-    found = {r.name: r for r in builds.tests[-1]}
-    unique = found["unique_stg_orders_order_id"]
-    assert (unique.status, unique.failures) == ("fail", 1)
-    assert CHANGED_ROWS_NOTE in unique.message
+    unique = _failed_on_changed_rows(builds, "unique_stg_orders_order_id")
     assert unique.sample_rows[0]["order_id"] == line.split(",")[0].strip('"')
     # The reproduce line is the whole test, runnable once the run is over.
     assert "olist_changed" not in unique.sql and "stg_orders" in unique.sql
@@ -159,10 +165,7 @@ def test_a_review_with_a_bad_score_among_the_new_rows_fails_the_run(
     _write_rows(files / REVIEWS_FILE, [*rows, last])
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == EXIT_FAILURE, result.output
-    found = {r.name: r for r in builds.tests[-1]}
-    accepted = found["accepted_values_stg_reviews_review_score"]
-    assert (accepted.status, accepted.failures) == ("fail", 1), accepted.message
-    assert CHANGED_ROWS_NOTE in accepted.message
+    accepted = _failed_on_changed_rows(builds, "accepted_values_stg_reviews_review_score")
     assert accepted.sample_rows == [{"review_score": 7, "n_records": 1}]
 
 
@@ -181,10 +184,9 @@ def test_an_order_gone_from_the_new_file_orphans_its_unchanged_items(
 
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == EXIT_FAILURE, result.output
-    found = {r.name: r for r in builds.tests[-1]}
-    orphans = found["relationships_stg_order_items_order_id__stg_orders"]
-    assert (orphans.status, orphans.failures) == ("fail", item_count), orphans.message
-    assert CHANGED_ROWS_NOTE in orphans.message
+    orphans = _failed_on_changed_rows(
+        builds, "relationships_stg_order_items_order_id__stg_orders", item_count
+    )
     assert {row["order_id"] for row in orphans.sample_rows} == {gone}
 
 
@@ -210,10 +212,7 @@ def test_a_merge_that_loses_a_row_is_caught_by_the_narrowed_singular_tests(
     monkeypatch.setattr(DuckDBWarehouse, "merge", losing_merge)
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == EXIT_FAILURE, result.output
-    found = {r.name: r for r in builds.tests[-1]}
-    complete = found["assert_fact_order_items_complete"]
-    assert (complete.status, complete.failures) == ("fail", 1), complete.message
-    assert CHANGED_ROWS_NOTE in complete.message
+    complete = _failed_on_changed_rows(builds, "assert_fact_order_items_complete")
     assert complete.sample_rows == [
         {
             "order_id": lost[0][0],
@@ -221,9 +220,7 @@ def test_a_merge_that_loses_a_row_is_caught_by_the_narrowed_singular_tests(
             "problem": "missing from fact_order_items",
         }
     ]
-    counted = found["assert_fact_orders_item_count_matches_items"]
-    assert (counted.status, counted.failures) == ("fail", 1)
-    assert CHANGED_ROWS_NOTE in counted.message
+    _failed_on_changed_rows(builds, "assert_fact_orders_item_count_matches_items")
 
 
 def test_an_older_row_beside_the_merged_rows_is_a_duplicate_the_unique_test_finds(
@@ -250,11 +247,10 @@ def test_an_older_row_beside_the_merged_rows_is_a_duplicate_the_unique_test_find
     monkeypatch.setattr(DuckDBWarehouse, "merge", leaving_merge)
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == EXIT_FAILURE, result.output
-    found = {r.name: r for r in builds.tests[-1]}
     for name in ("unique_fact_orders_order_id", "unique_fact_orders_order_key"):
-        assert (found[name].status, found[name].failures) == ("fail", 1), found[name].message
-        assert CHANGED_ROWS_NOTE in found[name].message
+        _failed_on_changed_rows(builds, name)
     # The row-level tests read the merged rows alone: the copy breaks none of them.
+    found = {r.name: r for r in builds.tests[-1]}
     assert found["not_null_fact_orders_order_id"].status == "pass"
 
 

@@ -443,3 +443,29 @@ def test_a_table_rebuilt_with_the_same_rows_is_kept(
     assert rows == len(wh.query("select * from raw.things"))
     now = 'select * from "t_warehouse"."kept" order by all'
     assert wh.query(now) == wh.query("select * from raw.things order by all")
+
+
+def test_insert_rows_keeps_each_value_and_type(wh: DuckDBWarehouse) -> None:
+    """The run record and the engine state go in as typed lists, one per column: NULLs
+    stay NULL, a timestamp with a zone is stored in UTC (as a bound value was), and no
+    rows is no statement."""
+    import datetime as dt
+
+    brasilia = dt.timezone(dt.timedelta(hours=-3))
+    wh.execute("create schema s")
+    wh.execute("create table s.r (name varchar, n bigint, seen_at timestamp, secs double)")
+    columns = [("name", "VARCHAR"), ("n", "BIGINT"), ("seen_at", "TIMESTAMP"), ("secs", "DOUBLE")]
+    wh.insert_rows("s", "r", columns, [])
+    wh.insert_rows(
+        "s",
+        "r",
+        columns,
+        [
+            ("it's", 1, dt.datetime(2018, 1, 1, 9, tzinfo=brasilia), 0.25),
+            (None, None, None, None),
+        ],
+    )
+    assert wh.query("select * from s.r order by name nulls last") == [
+        ("it's", 1, dt.datetime(2018, 1, 1, 12), 0.25),
+        (None, None, None, None),
+    ]
