@@ -20,7 +20,12 @@ from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import Model, Project
 from olist_cli.engine.render import Renderer
 from olist_cli.engine.results import ModelResult, metered
-from olist_cli.engine.state import Recorded, StateStore, digest, model_definition
+from olist_cli.engine.state import (
+    Recorded,
+    StateStore,
+    digest_of_inputs,
+    model_definition,
+)
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Dialect, Warehouse, iter_quoted
@@ -311,21 +316,16 @@ def _digest_with_refs(
     its recorded state. None when any input is unknown: then nothing can be assumed.
     ``skip``: refs left out.
     """
-    parts = [definition]
-    for ref in sorted(set(model.refs) - set(skip)):
+
+    def value(ref: str) -> str | None:
         if ref in current:
-            value = current[ref]
-        else:
-            recorded = state.get("model", ref)
-            value = getattr(recorded, recorded_field) if recorded else None
-        if value is None:
-            return None
-        parts.append(f"{ref}={value}")
-    for table in sorted(model.sources) if sources is not None else ():
-        if table not in sources:
-            return None
-        parts.append(f"{table}={sources[table]}")
-    return digest(*parts)
+            return current[ref]
+        recorded = state.get("model", ref)
+        return getattr(recorded, recorded_field) if recorded else None
+
+    refs = {ref: value(ref) for ref in set(model.refs) - set(skip)}
+    tables = model.sources if sources is not None else ()
+    return digest_of_inputs([definition], refs, tables, sources)
 
 
 def _fingerprint(

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 from olist_cli.engine.project import DataTest, Model, Project
 from olist_cli.engine.render import Renderer
-from olist_cli.engine.state import Recorded, digest
+from olist_cli.engine.state import Recorded, digest_of_inputs
 from olist_cli.load import FileLoadResult
 
 ROW_KINDS = frozenset({"not_null", "accepted_values", "accepted_range", "expression"})
@@ -153,17 +153,8 @@ def fingerprint_of_test(
     """A test's SQL and severity with its models' fingerprints and the MD5 of the file behind
     each raw table it reads; None when one is unknown. A run records it with the test's
     result, and compares it with the fingerprints of the data it started from."""
-    parts = [sql, test.severity]
-    for model in sorted(test.depends_on):
-        fingerprint = models.get(model)
-        if fingerprint is None:
-            return None
-        parts.append(f"{model}={fingerprint}")
-    for table in sorted(test.sources):
-        if table not in sources:
-            return None
-        parts.append(f"{table}={sources[table]}")
-    return digest(*parts)
+    fingerprints = {model: models.get(model) for model in test.depends_on}
+    return digest_of_inputs([sql, test.severity], fingerprints, test.sources, sources)
 
 
 class ChangedRows:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from olist_cli.engine.project import Model
@@ -29,6 +30,28 @@ STATE_TABLE = "_olist_state"
 
 def digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def digest_of_inputs(
+    parts: Sequence[str],
+    models: Mapping[str, str | None],
+    tables: Iterable[str] = (),
+    md5s: Mapping[str, str] | None = None,
+) -> str | None:
+    """Hash ``parts`` with each model's value in ``models`` and the MD5 (``md5s``) of the
+    file behind each raw table in ``tables``, all in name order: what a model's or a
+    test's fingerprint is made of. None when a value is unknown: nothing can be assumed."""
+    out = list(parts)
+    for name in sorted(models):
+        value = models[name]
+        if value is None:
+            return None
+        out.append(f"{name}={value}")
+    for table in sorted(tables):
+        if md5s is None or table not in md5s:
+            return None
+        out.append(f"{table}={md5s[table]}")
+    return digest(*out)
 
 
 def model_definition(model: Model, sql: str) -> str:
