@@ -611,8 +611,9 @@ def run_all(
         publishing(run) as threads,
     ):
         with run.stage("load") as result:
-            # Kept where tests can use them: on the one connection of the publish.
-            keep = run.wh.audit_on_one_connection and not (force or full_refresh)
+            # What each file changed, row by row: the incremental models replace just the
+            # rows it feeds, and the tests check them (not with --force or --full-refresh).
+            keep = run.wh.keeps_changes and not (force or full_refresh)
             result.rows, result.message = stage_load(
                 run, fetched.folder, force=force, keep_changes=keep, md5s=md5s
             )

@@ -118,7 +118,7 @@ def _replace_changed(
         changes.models[model.name] = UNCHANGED
         return 0, "no row of its inputs changed"
     _check_keys_from(warehouse, model, schema)
-    kept = warehouse.kept_rows  # type: ignore[attr-defined]
+    kept = warehouse.kept_rows
     values = {
         column: kept(f"select distinct {column} from (\n{sql}\n) as v", prefix="olist_values")
         for column, sql in plan.values.items()
@@ -417,7 +417,13 @@ def _materialize(
         else:
             sql = renderer.render_model(model, incremental=False)
             status = "success"
-            if changes is not None and exists and cfg.materialized == "table":
+            # Comparing rows by hash is DuckDB SQL (see _replace_unless_same).
+            if (
+                changes is not None
+                and exists
+                and cfg.materialized == "table"
+                and warehouse.audit_on_one_connection
+            ):
                 rows, same = _replace_unless_same(warehouse, model, schema, sql)
                 if same:
                     # Its inputs changed but not its rows (dim_date, most runs): the table
@@ -477,7 +483,11 @@ def build(
     refs' builds change, any other is rebuilt whole.
     """
     workers = threads if threads is not None else settings.threads
-    tracking = workers <= 1 and not full_refresh and warehouse.audit_on_one_connection
+    tracking = (
+        warehouse.keeps_changes
+        and not full_refresh
+        and (workers <= 1 or not warehouse.audit_on_one_connection)
+    )
     graph = Graph(project)
     chosen = graph.select(select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
@@ -572,7 +582,13 @@ def build(
                 for name in sorter.get_ready():
                     running[
                         pool.submit(
-                            _build_one, settings, warehouse, renderer, job(name), full_refresh
+                            _build_one,
+                            settings,
+                            warehouse,
+                            renderer,
+                            job(name),
+                            full_refresh,
+                            changes,
                         )
                     ] = name
                 if not running:

@@ -89,7 +89,7 @@ def forget_unsealed(warehouse: Warehouse, schema: str) -> bool:
     relation = warehouse.relation(schema, STATE_TABLE)
     if not warehouse.query(f"select count(*) from {relation}")[0][0]:
         return False
-    warehouse.execute(f"delete from {relation}")
+    warehouse.execute(f"delete from {relation} where true")
     return True
 
 

@@ -107,6 +107,10 @@ class Warehouse(Protocol):
     # True when write_audit_publish() holds state on the adapter's own connection, so the
     # work inside it must run on the calling thread (DuckDB: one transaction).
     audit_on_one_connection: ClassVar[bool]
+    # True when ``load_csv(keep_changes=True)`` keeps the rows a load changed and
+    # ``kept_rows``/``replace_rows`` keep scratch tables: what tracking changes needs.
+    # With audit_on_one_connection they live on the adapter's own connection only.
+    keeps_changes: ClassVar[bool]
     # Whether, when it was opened, nothing but olist had written the warehouse since the
     # last olist run sealed it (see ``seal``): only then are olist's records evidence.
     sealed: bool
@@ -161,6 +165,11 @@ class Warehouse(Protocol):
         cluster_by: Sequence[str] = (),
     ) -> int:
         """Create or replace a table from a SELECT, atomically; return its row count."""
+        ...
+
+    def kept_rows(self, select_sql: str, *, prefix: str = "olist_kept") -> str:
+        """A scratch table holding the SELECT's rows, readable until the connection closes
+        (or, on DuckDB, its transaction rolls back): a run's record of what it changed."""
         ...
 
     def replace_rows(

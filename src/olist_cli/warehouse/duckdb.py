@@ -103,6 +103,8 @@ class DuckDBWarehouse:
 
     name: ClassVar[str] = "duckdb"
     audit_on_one_connection: ClassVar[bool] = True
+    # A load by difference knows the rows it changed, and can keep them (on a connection).
+    keeps_changes: ClassVar[bool] = True
 
     def __init__(
         self, path: Path | str, *, threads: int | None = None, memory_limit: str | None = None
