@@ -10,8 +10,10 @@ module (conftest does) loads nothing of olist_cli.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -115,6 +117,66 @@ def copy_data_dir(source: Path, target: Path) -> Path:
     """A private copy of a data dir (its warehouse, raw files, caches), without the lock."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.lock"))
     return target
+
+
+def csv_records(path: Path) -> tuple[str, list[str]]:
+    """A CSV file's header line and each record's raw text (quoted newlines kept inside)."""
+    header, *lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    records, pending = [], ""
+    for line in lines:
+        pending += line
+        if pending.count('"') % 2 == 0:  # every quote closed: the record ends here
+            records.append(pending)
+            pending = ""
+    assert not pending, f"{path}: a quote is never closed"
+    return header, records
+
+
+def cell(value: str) -> str:
+    """A cell as the generator writes it: quoted when it starts with a digit or needs it."""
+    if value == "":
+        return ""
+    needs = value[0].isdigit() or any(c in value for c in ',"\n')
+    return '"' + value.replace('"', '""') + '"' if needs else value
+
+
+def field_of(record: str, index: int) -> str:
+    return next(csv.reader(io.StringIO(record, newline="")))[index]
+
+
+def remove_orders(folder: Path, order_ids: set[str]) -> dict[str, int]:
+    """Take orders out of a snapshot: their order, item, payment and review rows, and the
+    customer row of each (customer_id is per order). Returns the rows removed per file."""
+    customers = set()
+    removed = {}
+    by_file = {
+        "olist_orders_dataset.csv": 0,
+        "olist_order_items_dataset.csv": 0,
+        "olist_order_payments_dataset.csv": 0,
+        "olist_order_reviews_dataset.csv": 1,
+    }
+    for name, column in by_file.items():
+        header, records = csv_records(folder / name)
+        kept = [r for r in records if field_of(r, column) not in order_ids]
+        if name == "olist_orders_dataset.csv":
+            customers = {field_of(r, 1) for r in records if field_of(r, 0) in order_ids}
+        (folder / name).write_text(header + "".join(kept), encoding="utf-8")
+        removed[name] = len(records) - len(kept)
+    header, records = csv_records(folder / "olist_customers_dataset.csv")
+    kept = [r for r in records if field_of(r, 0) not in customers]
+    (folder / "olist_customers_dataset.csv").write_text(header + "".join(kept), encoding="utf-8")
+    removed["olist_customers_dataset.csv"] = len(records) - len(kept)
+    return removed
+
+
+def edit_field(folder: Path, file_name: str, index: int, column: int, value: str) -> str:
+    """Set one field of the data record at ``index``; returns that record's first field."""
+    header, records = csv_records(folder / file_name)
+    fields = next(csv.reader(io.StringIO(records[index], newline="")))
+    fields[column] = value
+    records[index] = ",".join(cell(f) for f in fields) + "\n"
+    (folder / file_name).write_text(header + "".join(records), encoding="utf-8")
+    return fields[0]
 
 
 def duplicate_a_line(folder: Path, file_name: str, *, containing: str | None = None) -> str:

@@ -184,21 +184,27 @@ def test_run_all_builds_every_table_and_passes_every_test(built: Built, client: 
         "dim_customer", "dim_date", "dim_product", "dim_seller", "fact_order_items", "fact_orders",
     ]  # fmt: skip
     assert len(tables(client, f"{built.prefix}_staging", "VIEW")) == 7
-    # The audit datasets are gone once published; no scratch table is left in the raw one.
+    # The audit datasets are gone once published; no scratch table is left in the raw one,
+    # nor in the scratch dataset beside it.
     assert not [d for d in datasets(client) if d.startswith(built.prefix) and "__audit" in d]
     assert not [t for t in tables(client, built.raw) if "__loading_" in t]
+    assert not tables(client, f"{built.raw}__scratch")
 
 
 def test_the_next_snapshot_is_merged_into_the_facts(built: Built) -> None:
     assert "0 failed" in built.runs[1].output
     models = {m["name"]: m for m in built.records[1]["models"]}
+    # The load compared each changed file with its table: the facts replace the rows of
+    # the orders whose rows changed, and the dimension the rows of their people.
     for fact in ("fact_orders", "fact_order_items"):
         assert models[fact]["status"] == "success"
-        assert models[fact]["message"].startswith("merged "), models[fact]["message"]
-        assert " partition(s) (order_updated_at >= cast('20" in models[fact]["message"]
-    # The dimension that grows with orders is merged too, for the people with a new order.
-    assert models["dim_customer"]["message"].startswith("merged "), models["dim_customer"]
-    assert "(last_updated_at >= cast('20" in models["dim_customer"]["message"]
+        message = models[fact]["message"]
+        assert message.startswith("replaced the rows of the changed "), message
+        assert "order_id: +" in message
+    message = models["dim_customer"]["message"]
+    assert message.startswith("replaced the rows of the changed customer_"), message
+    files = {f["table"]: f for f in built.records[1]["files"]}
+    assert files["orders_raw"]["inserted"] > 0 and files["orders_raw"]["deleted"] > 0
     # Bytes processed and billed reach the run results (0 on the emulator; None on DuckDB).
     assert all(isinstance(m["bytes_processed"], int) for m in models.values())
     assert all(isinstance(m["bytes_billed"], int) for m in models.values())

@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,7 @@ from olist_cli.engine.checks import CHANGED_ROWS_NOTE
 from olist_cli.engine.results import TestResult
 from olist_cli.errors import EXIT_FAILURE, ProjectError
 from olist_cli.load import FileLoadResult
+from olist_cli.warehouse.base import ReplacedRows
 
 SCALE = 0.05
 SEED = 5
@@ -196,20 +198,24 @@ def test_a_merge_that_loses_a_row_is_caught_by_the_narrowed_singular_tests(
     """narrow_by: the singular tests check the orders whose rows changed, and find the gap."""
     from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
-    real_merge = DuckDBWarehouse.merge
+    real_replace = DuckDBWarehouse.replace_rows
     lost: list[tuple[str, int]] = []
 
-    def losing_merge(self: DuckDBWarehouse, schema: str, name: str, rows: str, **kw: object) -> int:
-        merged = real_merge(self, schema, name, rows, **kw)  # type: ignore[arg-type]
+    def losing_replace(
+        self: DuckDBWarehouse, schema: str, name: str, rows: str, **kw: Any
+    ) -> ReplacedRows:
+        replaced = real_replace(self, schema, name, rows, **kw)
         if name == "fact_order_items":
-            lost.extend(self.query(f"select order_id, order_item_id from ({rows}) limit 1"))
+            lost.extend(
+                self.query(f"select order_id, order_item_id from {replaced.new_rows} limit 1")
+            )
             table = self.relation(schema, name)
             self.execute(
                 f"delete from {table} where order_id = ? and order_item_id = ?", list(lost[0])
             )
-        return merged
+        return replaced
 
-    monkeypatch.setattr(DuckDBWarehouse, "merge", losing_merge)
+    monkeypatch.setattr(DuckDBWarehouse, "replace_rows", losing_replace)
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == EXIT_FAILURE, result.output
     complete = _failed_on_changed_rows(builds, "assert_fact_order_items_complete")
@@ -226,25 +232,25 @@ def test_a_merge_that_loses_a_row_is_caught_by_the_narrowed_singular_tests(
 def test_an_older_row_beside_the_merged_rows_is_a_duplicate_the_unique_test_finds(
     data_dir: Path, files: Path, builds: Builds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The merged rows are the changed rows, but not all the table's rows of their keys:
-    a row of a merged key that the merge left (outside its partitions) is a duplicate."""
+    """The replaced rows are the changed rows, but not all the table's rows of their keys:
+    a row of a replaced key that the replace left behind is a duplicate."""
     from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
-    real_merge = DuckDBWarehouse.merge
+    real_replace = DuckDBWarehouse.replace_rows
 
-    def leaving_merge(
-        self: DuckDBWarehouse, schema: str, name: str, rows: str, **kw: object
-    ) -> int:
-        merged = real_merge(self, schema, name, rows, **kw)  # type: ignore[arg-type]
+    def leaving_replace(
+        self: DuckDBWarehouse, schema: str, name: str, rows: str, **kw: Any
+    ) -> ReplacedRows:
+        replaced = real_replace(self, schema, name, rows, **kw)
         if name == "fact_orders":
             table = self.relation(schema, name)
             self.execute(
                 f"insert into {table} select * from {table} "
-                f"where order_id = (select min(order_id) from ({rows}))"
+                f"where order_id = (select min(order_id) from {replaced.new_rows})"
             )
-        return merged
+        return replaced
 
-    monkeypatch.setattr(DuckDBWarehouse, "merge", leaving_merge)
+    monkeypatch.setattr(DuckDBWarehouse, "replace_rows", leaving_replace)
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == EXIT_FAILURE, result.output
     for name in ("unique_fact_orders_order_id", "unique_fact_orders_order_key"):
@@ -254,15 +260,17 @@ def test_an_older_row_beside_the_merged_rows_is_a_duplicate_the_unique_test_find
     assert found["not_null_fact_orders_order_id"].status == "pass"
 
 
-def test_a_changed_products_file_rebuilds_dim_product_whole(
+def test_a_product_changed_without_a_sale_is_replaced_and_a_translation_rebuilds_whole(
     data_dir: Path, files: Path, builds: Builds, tmp_path: Path
 ) -> None:
-    """rebuild_when: a product renamed without a sale would be missed by a merge of the
-    products of changed orders; a change to stg_products rebuilds dim_product whole."""
+    """keys_from: a product renamed without a sale is among dim_product's changed values
+    (its stg_products rows changed) and its row is replaced; a change to the translation
+    file, which stg_products reads whole, rebuilds dim_product whole. Both equal a full
+    refresh."""
     products = files / "olist_products_dataset.csv"
     rows = _rows(products)
     category = rows[0].index("product_category_name")
-    # A product sold only in orders long before this step's changes: no merge touches it.
+    # A product sold only in orders long before this step's changes: no order brings it.
     orders = _rows(files / ORDERS_FILE)
     purchased = orders[0].index("order_purchase_timestamp")
     recent = {row[0] for row in orders[1:] if row[purchased] >= "2018-01"}
@@ -272,18 +280,36 @@ def test_a_changed_products_file_rebuilds_dim_product_whole(
     old[category] = "beleza_saude" if old[category] != "beleza_saude" else "esporte_lazer"
     _write_rows(products, rows)
 
+    def equals_a_full_refresh(name: str) -> None:
+        fresh = olist(["run-all", "--full-refresh", "--source", str(files)], tmp_path / name)
+        assert fresh.exit_code == 0, fresh.output
+        table = "dev_warehouse_warehouse.dim_product"
+        mine = set(query(data_dir / "olist.duckdb", f"select * from {table}"))
+        assert mine == set(query(tmp_path / name / "olist.duckdb", f"select * from {table}"))
+
     result = olist(["run-all", "--source", str(files)], data_dir)
     assert result.exit_code == 0, result.output
     built = {r.name: r for r in builds.models[-1]}
-    assert built["dim_product"].message.startswith("rebuilt whole (stg_products changed)")
-    assert built["dim_seller"].message.startswith("merged")  # its inputs read whole did not change
-    fresh = olist(["run-all", "--full-refresh", "--source", str(files)], tmp_path / "fresh")
-    assert fresh.exit_code == 0, fresh.output
+    assert built["dim_product"].message.startswith("replaced the rows of the changed product_id")
+    assert built["dim_seller"].message.startswith("replaced the rows of the changed seller_id")
+    equals_a_full_refresh("fresh")
     table = "dev_warehouse_warehouse.dim_product"
-    mine = set(query(data_dir / "olist.duckdb", f"select * from {table}"))
-    assert mine == set(query(tmp_path / "fresh" / "olist.duckdb", f"select * from {table}"))
-    assert {r[2] for r in mine if r[1] == old[0]} == {old[category]}
-    # The next run merges again.
+    mine = query(
+        data_dir / "olist.duckdb", f"select product_id, product_category_name from {table}"
+    )
+    assert dict(mine)[old[0]] == old[category]
+
+    translation = files / "product_category_name_translation.csv"
+    text = translation.read_bytes()
+    translation.write_bytes(text.replace(b"health_beauty", b"health and beauty"))
+    result = olist(["run-all", "--source", str(files)], data_dir)
+    assert result.exit_code == 0, result.output
+    built = {r.name: r for r in builds.models[-1]}
+    assert built["dim_product"].message.startswith(
+        "rebuilt whole (which rows of stg_products changed is not known)"
+    ), built["dim_product"].message
+    equals_a_full_refresh("fresh-again")
+    # The next run has nothing to do.
     assert olist(["run-all", "--source", str(files)], data_dir).exit_code == 0
     assert "up to date" in {r.name: r for r in builds.models[-1]}["dim_product"].status
 
@@ -396,23 +422,23 @@ def test_changes_from_a_load_and_from_its_retry() -> None:
         ),
         (
             "{{ config(delta_key='order_id') }}\nselect o.order_id from "
-            "{{ source('raw', 'orders') }} o join {{ source('raw', 'order_items') }} i "
-            "using (order_id)",
-            "reads one raw table and no model, got 2 source(s)",
+            "{{ source('raw', 'orders') }} o join {{ ref('stg_y') }} i using (order_id)",
+            "delta_key is for a view that reads raw tables and no model, got 1 source(s) "
+            "and 1 ref(s)",
         ),
         (
             "{{ config(delta_key='order id') }}\nselect * from {{ source('raw', 'orders') }}",
             "delta_key must be a plain column name",
         ),
     ],
-    ids=["on-a-table", "two-sources", "not-a-column-name"],
+    ids=["on-a-table", "reads-a-model", "not-a-column-name"],
 )
 def test_a_wrong_delta_key_is_refused_when_the_project_loads(
     tmp_path: Path, sql: str, problem: str
 ) -> None:
     from olist_cli.engine import load_project
 
-    write_sql(tmp_path, {"staging/stg_x.sql": sql})
+    write_sql(tmp_path, {"staging/stg_x.sql": sql, "staging/stg_y.sql": "select 1 as order_id"})
     with pytest.raises(ProjectError, match=re.escape(problem)):
         load_project(engine_settings(tmp_path), None)
 
@@ -420,16 +446,20 @@ def test_a_wrong_delta_key_is_refused_when_the_project_loads(
 @pytest.mark.parametrize(
     ("config", "problem"),
     [
-        ("materialized='table', rebuild_when=['stg_x']", "rebuild_when is for incremental models"),
+        ("materialized='table', keys_from={'stg_x': 'id'}", "keys_from is for incremental models"),
         (
-            "materialized='incremental', unique_key='id', incremental_key='at', "
-            "rebuild_when=['stg_y']",
-            "rebuild_when names stg_y, which the model does not ref",
+            "materialized='incremental', unique_key='id', keys_from={'stg_y': 'id'}",
+            "keys_from names stg_y, which the model does not ref",
         ),
+        (
+            "materialized='incremental', unique_key='id', keys_from=['stg_x']",
+            "keys_from must be a dict {ref: column}",
+        ),
+        ("materialized='incremental'", "an incremental model needs unique_key"),
     ],
-    ids=["on-a-table", "not-a-ref"],
+    ids=["on-a-table", "not-a-ref", "not-a-dict", "no-unique-key"],
 )
-def test_a_wrong_rebuild_when_is_refused_when_the_project_loads(
+def test_a_wrong_keys_from_is_refused_when_the_project_loads(
     tmp_path: Path, config: str, problem: str
 ) -> None:
     from olist_cli.engine import load_project

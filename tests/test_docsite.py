@@ -111,9 +111,10 @@ def test_model_page_shows_config_columns_tests_and_sql(
     assert '"dev_warehouse_staging"."stg_orders"' in text
     assert "relationships_fact_orders_customer_key__dim_customer" in text
     assert re.search(r"\bpass\b", text) and "not run yet" not in text
-    # An incremental model that narrows itself shows where a build puts its cutoff.
+    # An incremental model shows what it follows, and where a build puts the changed values.
+    assert "keys from" in text and "customer_id in stg_customers" in text
     dim = _text(out / "models" / "dim_customer.html")
-    assert "incremental_cutoff(): a build puts the table's watermark minus the lookback" in dim
+    assert "changed(): a build lists the values whose rows changed here" in dim
     # The focused graph shows the dimensions its keys point at.
     svg = page.read_text(encoding="utf-8")
     assert 'data-id="model:dim_customer"' in svg and 'class="node g-facts current"' in svg

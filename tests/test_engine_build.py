@@ -9,13 +9,12 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from helpers import engine_settings, write_sql
 from olist_cli.engine import ModelResult, Project, build, load_project, render_model
-from olist_cli.engine.state import StateStore
+from olist_cli.engine.changes import RunChanges
 from olist_cli.errors import ProjectError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.duckdb import DuckDBWarehouse
@@ -74,65 +73,134 @@ def test_first_build_makes_views_tables_and_the_incremental_table(
     assert dict(wh.columns("t_warehouse", "dim_customer"))["customer_key"] == "BIGINT"
 
 
-def test_incremental_merges_only_rows_inside_the_lookback_window(
+def _loaded(wh: DuckDBWarehouse, table: str, md5: str) -> None:
+    """Record a load of ``table`` in `_load_metadata`, as the loader would."""
+    wh.execute(
+        "create table if not exists raw._load_metadata (load_id varchar, table_name varchar, "
+        "file_name varchar, file_md5 varchar, file_bytes bigint, row_count bigint, "
+        "started_at timestamp, finished_at timestamp, status varchar, duration_s double)"
+    )
+    wh.execute(
+        "insert into raw._load_metadata values ('l', ?, 'f.csv', ?, 1, 1, now(), now(), "
+        "'success', 0)",
+        [table, md5],
+    )
+
+
+def _changing(wh: DuckDBWarehouse, table: str, *statements: str) -> RunChanges:
+    """Run the statements on a raw table as a load would change it (a new file's MD5),
+    and return what the loader tells the engine: the rows it deleted and inserted."""
+    wh.execute(f"create or replace temp table before_change as select * from raw.{table}")
+    for statement in statements:
+        wh.execute(statement)
+    wh.execute(
+        f"create or replace temp table changed_{table} as "
+        f"select *, true as olist_inserted from (select * from raw.{table} "
+        "except all select * from before_change) "
+        f"union all select *, false from (select * from before_change "
+        f"except all select * from raw.{table})"
+    )
+    _loaded(wh, table, f"after {statements}")
+    recorded = wh.query(
+        "select file_md5 from raw._load_metadata where table_name = ? "
+        "order by rowid desc limit 1 offset 1",
+        [table],
+    )[0][0]
+    return RunChanges(sources_before={table: recorded}, raw={table: f"changed_{table}"})
+
+
+ORDER_CHANGES = (
+    "update raw.orders_raw set order_status = 'delivered', "
+    "order_delivered_customer_date = '2018-01-22 09:00:00' where order_id = 'o3'",
+    "insert into raw.orders_raw values ('o4', 'c2', 'shipped', '2018-01-21 08:00:00', null), "
+    "('o6', 'c2', 'shipped', '2015-01-16 08:00:00', null)",  # new, one dated long ago
+    # o2 changes with no new event time; o1 is gone from the file.
+    "update raw.orders_raw set order_status = 'canceled' where order_id = 'o2'",
+    "delete from raw.orders_raw where order_id = 'o1'",
+)
+
+
+def _shop_on_one_thread(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> tuple[Settings, Project]:
+    """The shop built once on one thread (where a build tracks what changed), its raw
+    tables recorded as loaded."""
+    settings, project = shop
+    settings = engine_settings(settings.sql_dir.parent, threads=1)
+    _loaded(wh, "orders_raw", "v1")
+    _loaded(wh, "customers_raw", "c1")
+    build(settings, wh, project)
+    return settings, project
+
+
+def test_incremental_replaces_the_rows_of_the_changed_keys_deletions_included(
     shop: tuple[Settings, Project], wh: DuckDBWarehouse
 ) -> None:
-    settings, project = shop
-    build(settings, wh, project)  # watermark: o3's updated_at 2018-01-20 10:00; lookback 3 days
-    wh.execute(
-        "update raw.orders_raw set order_status = 'delivered', "
-        "order_delivered_customer_date = '2018-01-22 09:00:00' where order_id = 'o3'"
-    )
-    wh.execute(
-        "insert into raw.orders_raw values "
-        "('o4', 'c2', 'shipped', '2018-01-21 08:00:00', null), "  # new
-        "('o5', 'c2', 'shipped', '2018-01-18 08:00:00', null), "  # late, inside the window
-        "('o6', 'c2', 'shipped', '2018-01-16 08:00:00', null)"  # late, outside it
-    )
-    # o2 changes without its incremental key moving (no new event time): outside the window.
-    wh.execute("update raw.orders_raw set order_status = 'canceled' where order_id = 'o2'")
+    """Whatever the change (a new event, a new order dated long ago, a status with no new
+    event time, an order gone), the table equals a full refresh; other rows stay."""
+    settings, project = _shop_on_one_thread(shop, wh)
+    row_of_o2 = 'select rowid from "t_warehouse"."fact_orders" where order_id = \'o2\''
+    untouched = wh.query(row_of_o2)
 
+    changes = _changing(wh, "orders_raw", *ORDER_CHANGES[:2], ORDER_CHANGES[3])
+    fact = by_name(build(settings, wh, project, changes=changes))["fact_orders"]
+
+    assert fact.status == "success", fact.message
+    # o3, o4 and o6 in; o3's old row and o1's out.
+    assert fact.message == "replaced the rows of the changed order_id: +3 -2"
+    got = orders(wh)
+    assert set(got) == {"o2", "o3", "o4", "o6"}
+    assert got["o3"][0] == "delivered"
+    assert wh.query(row_of_o2) == untouched  # a row of an unchanged order is not rewritten
+
+    changes = _changing(wh, "orders_raw", ORDER_CHANGES[2])
+    fact = by_name(build(settings, wh, project, changes=changes))["fact_orders"]
+    assert fact.message == "replaced the rows of the changed order_id: +1 -1"
+    assert orders(wh)["o2"][0] == "canceled"
+    merged = sorted(wh.query('select * from "t_warehouse"."fact_orders"'))
+    build(settings, wh, project, full_refresh=True)
+    assert sorted(wh.query('select * from "t_warehouse"."fact_orders"')) == merged
+
+
+def test_an_incremental_model_whose_changed_rows_are_unknown_is_rebuilt_whole(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> None:
+    """A raw table changed by another run (its changed rows went with that run), or no
+    change tracking at all: the table is rebuilt whole, and says why."""
+    settings, project = _shop_on_one_thread(shop, wh)
+    for statement in ORDER_CHANGES:
+        wh.execute(statement)
+    _loaded(wh, "orders_raw", "v2")  # loaded by an earlier command: rows not known now
     fact = by_name(build(settings, wh, project))["fact_orders"]
-
-    assert fact.status == "success" and fact.rows == 3  # o3, o4, o5: cutoff 2018-01-17 10:00
     assert fact.message.startswith(
-        "merged 3 rows in 3 partition(s) (updated_at >= cast('2018-01-17 10:00:00'"
+        "rebuilt whole (its inputs changed since its last build in another run"
+    ), fact.message
+    assert set(orders(wh)) == {"o2", "o3", "o4", "o6"}
+    # Several threads share no scratch tables: nothing is tracked.
+    _loaded(wh, "orders_raw", "v3")
+    threaded = engine_settings(settings.sql_dir.parent, threads=THREADS)
+    fact = by_name(build(threaded, wh, project))["fact_orders"]
+    assert fact.message.startswith("rebuilt whole (this run does not know"), fact.message
+
+
+def test_a_ref_read_whole_rebuilds_the_table_whole(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> None:
+    """A ref not in keys_from (here stg_orders, once its promise is taken away) that
+    changed: replacing some rows would prove nothing, so the table is rebuilt."""
+    settings, project = shop
+    fact = settings.sql_dir / "warehouse" / "fact_orders.sql"
+    fact.write_text(
+        fact.read_text()
+        .replace("keys_from={'stg_orders': 'order_id'},", "")
+        .replace(
+            "{% if is_incremental() %}where order_id in {{ changed('order_id') }}{% endif %}", ""
+        )
     )
-    got = orders(wh)
-    assert set(got) == {"o1", "o2", "o3", "o4", "o5"}
-    assert got["o3"][0] == "delivered" and got["o4"][0] == got["o5"][0] == "shipped"
-    # Documented limit: a row whose incremental_key is older than the cutoff (o6 arriving
-    # very late, o2 changing without a new event time) waits for a full refresh.
-    assert got["o2"][0] == "shipped"
-
-    refreshed = by_name(build(settings, wh, project, select="fact_orders", full_refresh=True))
-    assert refreshed["fact_orders"].message == "full refresh, 6 rows"
-    got = orders(wh)
-    assert got["o2"][0] == "canceled" and "o6" in got
-
-
-def test_the_lookback_setting_moves_the_cutoff(tmp_path: Path, wh: DuckDBWarehouse) -> None:
-    """OLIST_LOOKBACK_DAYS is the window of a model that sets none; a model's own wins."""
-    write_sql(
-        tmp_path,
-        {
-            f"warehouse/{name}.sql": (
-                "{{ config(materialized='incremental', unique_key='id', incremental_key='ts'"
-                f"{extra}) }}}}\nselect id, ts from raw.events"
-            )
-            for name, extra in (("by_setting", ""), ("own", ", lookback_days=1"))
-        },
-    )
-    wh.execute("create schema raw")
-    wh.execute("create table raw.events as select 1 as id, timestamp '2018-01-10 12:00' as ts")
-    settings = engine_settings(tmp_path, threads=1, lookback_days=5)
-    project = load_project(settings, wh.dialect)
-    build(settings, wh, project)
-    for name in ("by_setting", "own"):
-        StateStore(wh, settings.raw_dataset).forget("model", name)  # raw.events is no source
-    got = by_name(build(settings, wh, project))
-    assert got["by_setting"].message.endswith("(ts >= cast('2018-01-05 12:00:00' as TIMESTAMP))")
-    assert got["own"].message.endswith("(ts >= cast('2018-01-09 12:00:00' as TIMESTAMP))")
+    settings, project = _shop_on_one_thread((settings, load_project(settings, wh.dialect)), wh)
+    changes = _changing(wh, "orders_raw", ORDER_CHANGES[0])
+    result = by_name(build(settings, wh, project, changes=changes))["fact_orders"]
+    assert result.message == "rebuilt whole (stg_orders, which it reads whole, changed), 3 rows"
 
 
 def test_incremental_rerun_on_the_same_data_equals_a_full_refresh(
@@ -157,7 +225,7 @@ def test_is_incremental_and_this_render_only_when_the_table_exists(
         tmp_path,
         {
             "warehouse/inc.sql": (
-                "{{ config(materialized='incremental', unique_key='id', incremental_key='ts') }}\n"
+                "{{ config(materialized='incremental', unique_key='id') }}\n"
                 "select 1 as id, timestamp '2018-01-01' as ts\n"
                 "{% if is_incremental() %}where ts > (select max(ts) from {{ this }}){% endif %}"
             )
@@ -171,74 +239,55 @@ def test_is_incremental_and_this_render_only_when_the_table_exists(
     assert "max(ts)" not in render_model(settings, wh, project, "inc", full_refresh=True)
 
 
-def test_incremental_cutoff_is_the_watermark_minus_the_lookback_as_a_constant(
+def test_changed_lists_a_keys_from_column_and_only_in_an_incremental_build(
     tmp_path: Path, wh: DuckDBWarehouse
 ) -> None:
-    """A model narrows its own work with incremental_cutoff(): the same constant the MERGE
-    filters on, computed before rendering, so no subquery reads the target. An empty table
-    took the full SELECT; outside an incremental build the name is an error."""
+    """changed('column') is a subquery of the values the build gathered; validation and the
+    docs render an empty one, said in the SQL; any other use is found when the project
+    loads, naming the file."""
     write_sql(
         tmp_path,
         {
+            "staging/events.sql": "{{ config(delta_key='order_id') }}"
+            "select * from {{ source('raw', 'orders') }}",
             "warehouse/inc.sql": (
-                "{{ config(materialized='incremental', unique_key='id', incremental_key='ts',"
-                " lookback_days=2) }}\n"
-                "select id, ts from raw.events\n"
-                "{% if is_incremental() %}where ts >= {{ incremental_cutoff() }}{% endif %}"
+                "{{ config(materialized='incremental', unique_key='order_id',"
+                " keys_from={'events': 'order_id'}) }}\n"
+                "select order_id from {{ ref('events') }}\n"
+                "{% if is_incremental() %}where order_id in {{ changed('order_id') }}{% endif %}"
             ),
         },
     )
-    wh.execute("create schema raw")
-    wh.execute("create table raw.events as select 1 as id, timestamp '2018-01-10 12:00' as ts")
     settings = engine_settings(tmp_path, threads=1)
     project = load_project(settings, wh.dialect)
-    staged: list[str] = []
-    real_staged = DuckDBWarehouse.staged_rows
-
-    def spy(self: DuckDBWarehouse, select_sql: str) -> Any:
-        staged.append(select_sql)
-        return real_staged(self, select_sql)
-
-    first = by_name(build(settings, wh, project, select="inc"))["inc"]
-    assert first.message == "table created, 1 rows"
-    wh.execute(
-        "insert into raw.events values (2, timestamp '2018-01-09 00:00'), "  # inside 2 days
-        "(3, timestamp '2018-01-07 00:00')"  # before the cutoff: not read
-    )
-    StateStore(wh, settings.raw_dataset).forget("model", "inc")  # raw.events is no source
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(DuckDBWarehouse, "staged_rows", spy)
-        merged = by_name(build(settings, wh, project, select="inc"))["inc"]
-    assert merged.status == "success", merged.message
-    assert merged.message == "merged 2 rows (ts >= cast('2018-01-08 12:00:00' as TIMESTAMP))"
-    # The model's own WHERE and the MERGE's filter carry the same constant; no subquery.
-    (sql,) = staged
-    assert sql.count("ts >= cast('2018-01-08 12:00:00' as TIMESTAMP)") == 2
-    assert '"t_warehouse"."inc"' not in sql
-    assert sorted(wh.query('select id from "t_warehouse"."inc"')) == [(1,), (2,)]
-    # Validation and the docs render the incremental branch with the epoch: every row.
-    assert "cast('1970-01-01 00:00:00' as TIMESTAMP)" in render_model(settings, wh, project, "inc")
-    # Outside an incremental build the name is an error, found when the project loads.
-    write_sql(tmp_path, {"warehouse/misuse.sql": "select {{ incremental_cutoff() }} as c"})
-    with pytest.raises(ProjectError, match=r"misuse.sql:1: incremental_cutoff\(\) is only"):
-        load_project(settings, wh.dialect)
+    wh.execute('create schema raw; create schema "t_warehouse"')
+    wh.execute('create table "t_warehouse"."inc" (order_id varchar)')
+    rendered = render_model(settings, wh, project, "inc")
+    assert 'order_id in (select order_id from "t_warehouse"."inc" where false' in rendered
+    assert "changed(): a build lists the values whose rows changed here" in rendered
+    for body, problem in (
+        ("select {{ changed('order_id') }} as c", r"misuse.sql:1: changed\(\) is only defined"),
+        (
+            "{{ config(materialized='incremental', unique_key='id', keys_from={'events': "
+            "'order_id'}) }}select 1 as id from {{ ref('events') }}"
+            "{% if is_incremental() %}where {{ changed('id') }}{% endif %}",
+            r"changed\('id'\): id is not one of the model's keys_from columns \(order_id\)",
+        ),
+    ):
+        write_sql(tmp_path, {"warehouse/misuse.sql": body})
+        with pytest.raises(ProjectError, match=problem):
+            load_project(settings, wh.dialect)
 
 
-def test_incremental_key_must_be_a_date_or_timestamp(tmp_path: Path, wh: DuckDBWarehouse) -> None:
-    write_sql(
-        tmp_path,
-        {
-            "warehouse/inc.sql": "{{ config(materialized='incremental', unique_key='id',"
-            " incremental_key='id') }}select 1 as id"
-        },
-    )
-    settings = engine_settings(tmp_path, threads=THREADS)
-    project = load_project(settings, wh.dialect)
-    build(settings, wh, project)
-    StateStore(wh, settings.raw_dataset).forget("model", "inc")  # else it is up to date
-    result = build(settings, wh, project)[0]
-    assert result.status == "error"
-    assert result.message == "incremental_key id must be a date or timestamp, got 1"
+def test_a_keys_from_column_the_table_lacks_is_named(
+    shop: tuple[Settings, Project], wh: DuckDBWarehouse
+) -> None:
+    settings, project = _shop_on_one_thread(shop, wh)
+    wh.execute('alter table "t_warehouse"."fact_orders" rename order_id to id')
+    changes = _changing(wh, "orders_raw", ORDER_CHANGES[0])
+    fact = by_name(build(settings, wh, project, changes=changes))["fact_orders"]
+    assert fact.status == "error"
+    assert fact.message == "fact_orders: keys_from order_id is not a column of it"
 
 
 FAILING = {
@@ -357,40 +406,41 @@ def test_independent_models_build_concurrently_and_correctly(tmp_path: Path, thr
         spy.close()
 
 
-def test_the_duckdb_merge_upserts_on_the_key_within_the_target_filter(
+def test_replace_rows_swaps_the_matching_rows_and_those_of_the_new_keys(
     wh: DuckDBWarehouse,
 ) -> None:
-    """DuckDB applies a MERGE as DELETE + INSERT: the same rows as MERGE's update/insert."""
+    """The rows the condition selects and the rows of the new keys go; the new rows come;
+    ``touched`` holds both sides; a NULL key matches nothing by key."""
     wh.execute("create schema m")
     wh.execute(
         "create table m.t as select * from (values "
-        "('a', 1, 'old', date '2018-01-01'), ('a', 2, 'old', date '2018-01-01'), "
-        "('b', 1, 'old', date '2018-02-01'), (null, 1, 'old', date '2018-01-01')"
-        ") as v(k1, k2, v, d)"
+        "('a', 1, 'old', 'x'), ('a', 2, 'old', 'x'), "
+        "('b', 1, 'old', 'gone'), (null, 1, 'old', 'x')"
+        ") as v(k1, k2, v, g)"
     )
     source = (
-        "select * from (values ('a', 2, 'new', date '2018-01-01'), "  # matched: replaced
-        "('c', 1, 'new', date '2018-01-01'), "  # new key: inserted
-        "('b', 1, 'new', date '2018-01-01'), "  # its row is outside the filter: not matched
-        "(null, 1, 'new', date '2018-01-01')"  # a NULL key matches nothing
-        ") as v(k1, k2, v, d)"
+        "select * from (values ('a', 2, 'new', 'x'), "  # its key's old row: replaced
+        "('c', 1, 'new', 'x'), "  # a new key: inserted
+        "(null, 1, 'new', 'x')"  # a NULL key matches nothing
+        ") as v(k1, k2, v, g)"
     )
-    merged = wh.merge(
-        "m", "t", source, unique_key=["k1", "k2"], target_filter="t.d = date '2018-01-01'"
-    )
-    assert merged == 4
+    replaced = wh.replace_rows("m", "t", source, unique_key=["k1", "k2"], matching="t.g = 'gone'")
+    assert (replaced.inserted, replaced.deleted) == (3, 2)
     assert sorted(wh.query("select k1, k2, v from m.t"), key=repr) == sorted(
+        [("a", 1, "old"), ("a", 2, "new"), ("c", 1, "new"), (None, 1, "old"), (None, 1, "new")],
+        key=repr,
+    )
+    assert sorted(wh.query(replaced.touched), key=repr) == sorted(
         [
-            ("a", 1, "old"),
-            ("a", 2, "new"),
-            ("b", 1, "old"),
-            ("b", 1, "new"),
-            ("c", 1, "new"),
-            (None, 1, "old"),
-            (None, 1, "new"),
+            ("a", 2, "old", "x"),
+            ("b", 1, "old", "gone"),
+            ("a", 2, "new", "x"),
+            ("c", 1, "new", "x"),
+            (None, 1, "new", "x"),
         ],
         key=repr,
     )
+    assert len(wh.query(f"select * from {replaced.new_rows}")) == 3
 
 
 def test_catalogue_lookups_inside_a_transaction_leave_it_usable(wh: DuckDBWarehouse) -> None:

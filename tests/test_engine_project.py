@@ -152,7 +152,7 @@ def test_undefined_name_is_reported_with_file_line_and_hint(tmp_path: Path) -> N
 
 def test_undefined_name_in_incremental_branch_is_caught_at_load(tmp_path: Path) -> None:
     body = (
-        "{{ config(materialized='incremental', unique_key='id', incremental_key='ts') }}\n"
+        "{{ config(materialized='incremental', unique_key='id') }}\n"
         "select 1 as id\n{% if is_incremental() %}\nwhere ts > {{ ths }}\n{% endif %}"
     )
     message = error_of(tmp_path, {"warehouse/x.sql": body}, render=True)
@@ -204,8 +204,8 @@ def test_duplicate_model_name_names_both_files(tmp_path: Path) -> None:
         ("{{ config(materialized=kind) }}", ":1: config() arguments must be literals"),
         ("{{ config(materialised='table') }}", "unknown config key materialised"),
         ("{{ config(materialized='ephemeral') }}", "materialized='ephemeral'"),
-        ("{{ config(materialized='incremental', unique_key='id') }}", "needs unique_key and"),
-        ("{{ config(lookback_days=-1) }}", "lookback_days must be"),
+        ("{{ config(materialized='incremental') }}", "needs unique_key in config()"),
+        ("{{ config(lookback_days=3) }}", "unknown config key lookback_days"),
         ("{{ config(tags='x') }}{{ config(tags='y') }}", ":1: call config(key=value, ...) once"),
         ("{{ config(columns={'a b': {}}) }}", "a column must be a plain column name"),
         ("{{ config(tests=['uniqe']) }}", "tests: unknown test 'uniqe'; did you mean 'unique'?"),

@@ -1,21 +1,22 @@
-"""Incremental facts equal a full refresh: the as-of walk, and late updates around the lookback.
+"""Incremental models equal a full refresh: the as-of walk, and changes of every kind.
 
 The walk feeds one warehouse the generator's `--as-of` snapshots in date order, monthly from
 2016-11 to 2018-10 plus a few dates only days apart, then the full data, running
 `olist run-all --source <snapshot>` after each: a step with new events reloads the raw files
-and MERGEs the facts. Every warehouse table must then equal, row for row, a
-`--full-refresh` build of the final data in a second warehouse.
+and replaces the changed rows of the incremental models. Some snapshots are also changed by
+hand before their step, as real files can change: orders removed (with their items,
+payments, reviews and customer; the next snapshot brings them back), a late delivery dated
+before the newest event already loaded, a payment value and a customer's city edited with no
+new event time. After every step every warehouse table must equal a full refresh of its
+snapshot, and at the end, row for row, a `--full-refresh` build of the final data in a
+second warehouse.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,19 @@ import pytest
 
 from helpers import (
     ORDERS_FILE,
+    PAYMENTS_FILE,
     STAGING,
     STAGING_VIEWS,
     WAREHOUSE,
     WAREHOUSE_TABLES,
     copy_data_dir,
+    csv_records,
+    edit_field,
+    field_of,
     generate,
     olist,
     query,
+    remove_orders,
     spy_on_builds,
 )
 from olist_cli.engine.checks import CHANGED_ROWS_NOTE
@@ -42,7 +48,9 @@ SEED = 11
 FACTS = ("fact_orders", "fact_order_items")
 # Every model built by MERGE: the two facts and the dimensions that grow with sales.
 MERGED = (*FACTS, "dim_customer", "dim_product", "dim_seller")
-LOOKBACK = dt.timedelta(days=3)  # OLIST_LOOKBACK_DAYS's default
+# The snapshots changed by hand before their step (see _perturb).
+PERTURBED = (dt.date(2017, 6, 1), dt.date(2017, 11, 24), dt.date(2018, 3, 10), dt.date(2018, 8, 30))
+CUSTOMERS_FILE = "olist_customers_dataset.csv"
 
 
 def _walk_dates() -> list[dt.date | None]:
@@ -75,17 +83,20 @@ def _walk_dates() -> list[dt.date | None]:
 class Step:
     as_of: dt.date | None
     output: str
-    merges: list[tuple[str, int, str, str | None]]  # table, rows, source SQL, target filter
+    replaces: list[tuple[str, int, int, str, str]]  # table, +rows, -rows, new rows' SQL, matching
     tables_created: list[str]
     statuses: dict[str, str]  # fact_orders: order_id -> order_status
     item_statuses: dict[tuple[str, int], str]  # fact_order_items: key -> order_status
     orders_md5: str = ""
     model_statuses: dict[str, str] = field(default_factory=dict)
+    model_messages: dict[str, str] = field(default_factory=dict)
     drift: dict[str, tuple[int, int]] = field(default_factory=dict)
     # test -> (status, failures): the run-all's own tests, and a whole `olist test` after it
     tested: dict[str, tuple[str, int]] = field(default_factory=dict)
     tested_whole: dict[str, tuple[str, int]] = field(default_factory=dict)
     on_changed_rows: int = 0  # the run-all's tests that checked changed rows only
+    removed: set[str] = field(default_factory=set)  # orders taken out of its snapshot
+    late: dict[str, str] = field(default_factory=dict)  # order -> its late delivery time
 
 
 @dataclass
@@ -140,6 +151,33 @@ def _drift_from_own_fullquery(db: Path, data_dir: Path) -> dict[str, tuple[int, 
         warehouse.close()
 
 
+def _perturb(folder: Path, as_of: dt.date) -> tuple[set[str], dict[str, str]]:
+    """Change a snapshot as real files change between two downloads, none of it with a new
+    event time: 2 % of the orders removed, up to two shipped orders delivered late (dated
+    three days after purchase, long before the newest event), a payment value and a customer's
+    city edited. Returns (the removed orders, order -> late delivery time)."""
+    _, orders = csv_records(folder / ORDERS_FILE)
+    ids = [field_of(r, 0) for r in orders]
+    removed = set(ids[::50])
+    shipped = [
+        i
+        for i, r in enumerate(orders)
+        if field_of(r, 2) == "shipped"
+        and field_of(r, 0) not in removed
+        and field_of(r, 3) < str(as_of - dt.timedelta(days=30))
+    ][:2]
+    late = {}
+    for index in shipped:
+        bought = dt.datetime.fromisoformat(field_of(orders[index], 3))
+        at = (bought + dt.timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+        edit_field(folder, ORDERS_FILE, index, 2, "delivered")
+        late[edit_field(folder, ORDERS_FILE, index, 6, at)] = at
+    remove_orders(folder, removed)
+    edit_field(folder, PAYMENTS_FILE, 3, 4, "1234.56")
+    edit_field(folder, CUSTOMERS_FILE, 5, 3, "cidade nova")
+    return removed, late
+
+
 @pytest.fixture(scope="module")
 def walk(module_dir: Path) -> Walk:
     """Run the whole walk once; the tests below read what each step did."""
@@ -148,31 +186,15 @@ def walk(module_dir: Path) -> Walk:
     work = module_dir
     data_dir = work / "walk"
     db = data_dir / "olist.duckdb"
-    merges: list[tuple[str, int, str, str | None]] = []
+    replaces: list[tuple[str, int, int, str, str]] = []
     created: list[str] = []
-    real_merge = DuckDBWarehouse.merge
+    real_replace = DuckDBWarehouse.replace_rows
     real_create = DuckDBWarehouse.create_table_as
-    real_staged = DuckDBWarehouse.staged_rows
-    real_kept = DuckDBWarehouse.kept_rows
-    staged: dict[str, str] = {}  # SELECT of a scratch table -> the SELECT that filled it
 
-    def spy_merge(self: DuckDBWarehouse, schema: str, name: str, select_sql: str, **kw: Any) -> int:
-        rows = real_merge(self, schema, name, select_sql, **kw)
-        # The MERGE reads the new rows from a scratch table: record the SELECT behind it.
-        source = staged.get(select_sql, select_sql)
-        merges.append((name, rows, source, kw.get("target_filter")))
-        return rows
-
-    @contextmanager
-    def spy_staged(self: DuckDBWarehouse, select_sql: str) -> Iterator[str]:
-        with real_staged(self, select_sql) as rows_sql:
-            staged[rows_sql] = select_sql
-            yield rows_sql
-
-    def spy_kept(self: DuckDBWarehouse, select_sql: str, **kw: Any) -> str:
-        name = real_kept(self, select_sql, **kw)
-        staged[f"select * from {name}"] = select_sql  # what a merge reads, when it keeps them
-        return name
+    def spy_replace(self: DuckDBWarehouse, schema: str, name: str, rows_sql: str, **kw: Any) -> Any:
+        done = real_replace(self, schema, name, rows_sql, **kw)
+        replaces.append((name, done.inserted, done.deleted, rows_sql, kw["matching"]))
+        return done
 
     def spy_create(self: DuckDBWarehouse, schema: str, name: str, *a: Any, **kw: Any) -> int:
         created.append(name)
@@ -181,24 +203,25 @@ def walk(module_dir: Path) -> Walk:
     steps: list[Step] = []
     snapshots = work / "snapshots"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(DuckDBWarehouse, "merge", spy_merge)
-        mp.setattr(DuckDBWarehouse, "staged_rows", spy_staged)
-        mp.setattr(DuckDBWarehouse, "kept_rows", spy_kept)
+        mp.setattr(DuckDBWarehouse, "replace_rows", spy_replace)
         mp.setattr(DuckDBWarehouse, "create_table_as", spy_create)
         engine_results = spy_on_builds(mp)
         for as_of in _walk_dates():
             folder = snapshots / (as_of.isoformat() if as_of else "full")
             generate(folder, scale=SCALE, seed=SEED, as_of=as_of)
-            merges.clear()
+            removed, late = _perturb(folder, as_of) if as_of in PERTURBED else (set(), {})
+            replaces.clear()
             created.clear()
             result = olist(["run-all", "--source", str(folder)], data_dir)
             assert result.exit_code == 0, f"as of {as_of}:\n{result.output}"
             statuses, item_statuses = _fact_statuses(db)
             steps.append(
-                Step(as_of, result.output, list(merges), list(created), statuses, item_statuses)
+                Step(as_of, result.output, list(replaces), list(created), statuses, item_statuses)
             )
+            steps[-1].removed, steps[-1].late = removed, late
             steps[-1].drift = _drift_from_own_fullquery(db, data_dir)
             steps[-1].model_statuses = engine_results.statuses()
+            steps[-1].model_messages = {r.name: r.message for r in engine_results.models[-1]}
             steps[-1].orders_md5 = hashlib.md5((folder / ORDERS_FILE).read_bytes()).hexdigest()
             run_all_tests = engine_results.tests[-1]
             steps[-1].tested = {r.name: (r.status, r.failures) for r in run_all_tests}
@@ -268,10 +291,11 @@ def test_every_step_tests_its_changed_rows_as_a_whole_test_run_would(walk: Walk)
     """Each run-all's data tests, many on changed rows only, find what `olist test` finds."""
     for step in walk.steps:
         assert step.tested == step.tested_whole, f"as of {step.as_of}"
-    # Early on a month can more than double the data (January 2017): the raw tables are
-    # rewritten whole, so which rows changed is unknown. Later steps that change anything
-    # change rows in place (the full data adds nothing to the last snapshot).
-    since = dt.date(2017, 2, 1)
+    # Early on a month can more than double the data (up to February 2017): the raw tables
+    # are rewritten whole, so which rows changed is unknown, and the models are rebuilt
+    # whole. Later steps that change anything change rows in place (the full data adds
+    # nothing to the last snapshot).
+    since = dt.date(2017, 3, 1)
     narrowing = {
         step.as_of: step.on_changed_rows
         for step in walk.steps[1:]
@@ -282,80 +306,76 @@ def test_every_step_tests_its_changed_rows_as_a_whole_test_run_would(walk: Walk)
 
 def test_the_walk_changes_the_data_at_every_step(walk: Walk) -> None:
     """Each snapshot adds orders, until the last months; the walk really moves."""
-    sizes = [len(step.statuses) for step in walk.steps]
+    sizes = [len(step.statuses) for step in walk.steps if not step.removed]
     assert sizes == sorted(sizes)
     assert sizes[0] > 0
     assert sizes[-1] > 10 * sizes[0]
     assert len(walk.steps) >= 30
+    perturbed = [step for step in walk.steps if step.removed]
+    assert len(perturbed) == len(PERTURBED)
+    for step in perturbed:
+        assert not step.removed & set(step.statuses), "a removed order stayed in fact_orders"
+        assert step.late
+        for order_id in step.late:
+            assert step.statuses[order_id] == "delivered"
+    for before, after in zip(walk.steps, walk.steps[1:], strict=False):
+        assert before.removed <= set(after.statuses)  # the next snapshot brings them back
 
 
 def test_facts_are_merged_not_rebuilt_after_the_first_step(walk: Walk) -> None:
-    """After the first build, a step with new orders MERGEs both facts and dim_customer;
-    one without is a no-op.
+    """After the first build, a step with changed orders replaces the changed rows of both
+    facts and the dimensions that grow with them; one without is a no-op.
 
     (At this scale no order is placed in December 2016, so the 2017-01-01 snapshot holds
     the same files as the 2016-12-01 one: that step must leave the facts `up to date`.)
+    Early on a month can more than double the data: a raw table is then replaced whole,
+    which rows changed is not known, and the models are rebuilt whole, saying why.
     """
     first, *later = walk.steps
     assert set(MERGED) <= set(first.tables_created)  # the first build creates them
-    unchanged_steps = 0
+    unchanged_steps = replaced_steps = 0
     for before, step in zip(walk.steps, later, strict=False):
-        assert not set(MERGED) & set(step.tables_created), f"rebuilt as of {step.as_of}"
-        merged = {name for name, *_ in step.merges}
+        merged = {name for name, *_ in step.replaces}
         if step.orders_md5 == before.orders_md5:
             unchanged_steps += 1
-            assert merged == set(), f"as of {step.as_of}: merged {merged} from unchanged files"
+            assert merged == set(), f"as of {step.as_of}: replaced {merged} from unchanged files"
             for name in MERGED:
                 assert step.model_statuses[name] == "up to date", step.output
+        elif merged:
+            replaced_steps += 1
+            assert merged == set(MERGED), f"as of {step.as_of}: replaced {merged}"
+            assert not set(MERGED) & set(step.tables_created), f"rebuilt as of {step.as_of}"
         else:
-            assert merged == set(MERGED), f"as of {step.as_of}: merged {merged}"
-    assert unchanged_steps >= 1
+            assert step.as_of is not None and step.as_of < dt.date(2017, 6, 1), {
+                n: step.model_messages[n] for n in MERGED
+            }
+            for name in MERGED:
+                message = step.model_messages[name]
+                assert message.startswith("rebuilt whole (which rows of"), (step.as_of, message)
+    assert unchanged_steps >= 1 and replaced_steps > 20
     total = {
-        name: sum(rows for s in later for n, rows, *_ in s.merges if n == name) for name in MERGED
+        name: sum(rows for s in later for n, rows, *_ in s.replaces if n == name) for name in MERGED
     }
     assert all(total.values()), total
+    removed = {
+        name: sum(gone for s in later if s.removed for n, _, gone, *_ in s.replaces if n == name)
+        for name in MERGED
+    }
+    assert all(removed.values()), removed
 
 
-def test_merges_read_recent_rows_and_touch_only_their_partitions(walk: Walk) -> None:
-    """Source side: a constant watermark filter. Target side: the touched partitions only."""
-    partition = {
-        "fact_orders": "order_purchase_date_day",
-        "fact_order_items": "shipping_limit_date_day",
-        "dim_customer": None,  # dimensions: not partitioned
-        "dim_product": None,
-        "dim_seller": None,
-    }
-    incremental_key = {
-        "fact_orders": "order_updated_at",
-        "fact_order_items": "order_updated_at",
-        "dim_customer": "last_updated_at",
-        "dim_product": "last_updated_at",
-        "dim_seller": "last_updated_at",
-    }
+def test_replaces_read_only_the_changed_values(walk: Walk) -> None:
+    """The new rows come from the model narrowed to the changed values (gathered once into
+    scratch tables), never from a scan of the table being replaced into; the table's old
+    rows are chosen by the same values."""
     seen = 0
     for step in walk.steps[1:]:
-        for name, rows, source_sql, target_filter in step.merges:
-            # The watermark is a constant computed beforehand, not a subquery on the target.
-            assert f'"{WAREHOUSE}"."{name}"' not in source_sql
-            assert f"{WAREHOUSE}.{name}" not in source_sql
-            assert f"{incremental_key[name]} >=" in source_sql
-            if name == "dim_customer":
-                # The model narrows itself to the people with a changed order, on the same
-                # constant (incremental_cutoff()), instead of aggregating everyone's history.
-                assert "changed_orders.order_updated_at >= cast(" in source_sql
-                assert target_filter is None
-                continue
-            if name in ("dim_product", "dim_seller"):
-                # Likewise: the products and sellers of a changed order, on that constant.
-                assert "where order_updated_at >= cast(" in source_sql
-                assert target_filter is None
-                continue
-            if rows:
-                seen += 1
-                assert target_filter is not None and partition[name] in target_filter, (
-                    f"{name} as of {step.as_of}: MERGE scans the whole target"
-                )
-    assert seen > 20
+        for name, _, _, rows_sql, matching in step.replaces:
+            assert f'"{WAREHOUSE}"."{name}"' not in rows_sql
+            assert "olist_values_" in rows_sql and "olist_values_" in matching
+            assert "is not distinct from t." in matching
+            seen += 1
+    assert seen > 100
 
 
 def test_orders_change_status_in_place_between_steps(walk: Walk) -> None:
@@ -364,11 +384,13 @@ def test_orders_change_status_in_place_between_steps(walk: Walk) -> None:
     items_moved = 0
     for before, after in zip(walk.steps, walk.steps[1:], strict=False):
         for order_id, status in before.statuses.items():
-            new = after.statuses[order_id]  # an order never disappears
-            if new != status:
+            new = after.statuses.get(order_id)  # None: removed from the snapshot
+            if new is not None and new != status:
                 moved[(status, new)] = moved.get((status, new), 0) + 1
         items_moved += sum(
-            1 for key, status in before.item_statuses.items() if after.item_statuses[key] != status
+            1
+            for key, status in before.item_statuses.items()
+            if after.item_statuses.get(key, status) != status
         )
     assert moved.get(("shipped", "delivered"), 0) > 10, moved
     assert moved.get(("created", "approved"), 0) + moved.get(("approved", "shipped"), 0) > 0, moved
@@ -399,7 +421,7 @@ def test_a_snapshot_without_orders_builds_and_the_next_one_merges(tmp_path: Path
     assert {n: d for n, d in drift.items() if d != (0, 0)} == {}
 
 
-# -- late updates around the lookback --------------------------------------------------------
+# -- changes that carry no new event time -------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -423,40 +445,35 @@ def _watermark(db: Path) -> dt.datetime:
     return query(db, f"select max(order_updated_at) from {WAREHOUSE}.fact_orders")[0][0]
 
 
-def _shipped_orders_before(db: Path, moment: dt.datetime, n: int) -> list[str]:
-    """Shipped, not delivered orders whose every event is before ``moment``."""
+def _shipped_orders_between(db: Path, low: dt.datetime, high: dt.datetime) -> str:
+    """A shipped, not delivered order placed between the two moments, every event before
+    ``high``."""
     rows = query(
         db,
         f"select f.order_id from {WAREHOUSE}.fact_orders as f "
         "where f.order_status = 'shipped' and f.order_delivered_customer_date is null "
         "and f.order_delivered_carrier_date is not null and f.order_updated_at < ? "
-        "and f.item_count > 0 order by f.order_id limit ?",
-        [moment, n],
+        "and f.order_purchase_timestamp >= ? and f.item_count > 0 order by f.order_id limit 1",
+        [high, low],
     )
-    assert len(rows) == n, f"the sample has too few shipped orders before {moment}"
-    return [r[0] for r in rows]
+    assert rows, f"the sample has no shipped order placed between {low} and {high}"
+    return rows[0][0]
 
 
-def _cell(value: str) -> str:
-    """A cell as the generator writes it: quoted when it starts with a digit or needs it."""
-    if value == "":
-        return ""
-    needs = value[0].isdigit() or any(c in value for c in ',"\n')
-    return '"' + value.replace('"', '""') + '"' if needs else value
+def _purchased(db: Path, order_id: str) -> dt.datetime:
+    return query(
+        db,
+        f"select order_purchase_timestamp from {WAREHOUSE}.fact_orders where order_id = ?",
+        [order_id],
+    )[0][0]
 
 
 def deliver(raw: Path, order_id: str, at: dt.datetime) -> None:
-    """Rewrite one order's line: delivered to the customer at ``at``."""
-    path = raw / ORDERS_FILE
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    hits = [i for i, line in enumerate(lines) if order_id in line]
-    assert len(hits) == 1
-    fields = next(csv.reader(io.StringIO(lines[hits[0]])))
-    assert fields[0] == order_id
-    fields[2] = "delivered"
-    fields[6] = at.strftime("%Y-%m-%d %H:%M:%S")
-    lines[hits[0]] = ",".join(_cell(f) for f in fields) + "\n"
-    path.write_text("".join(lines), encoding="utf-8")
+    """Rewrite one order's record: delivered to the customer at ``at``."""
+    _, records = csv_records(raw / ORDERS_FILE)
+    (index,) = [i for i, r in enumerate(records) if field_of(r, 0) == order_id]
+    edit_field(raw, ORDERS_FILE, index, 2, "delivered")
+    edit_field(raw, ORDERS_FILE, index, 6, at.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _fact_row(db: Path, order_id: str) -> tuple[str, dt.datetime | None, dt.date | None]:
@@ -476,63 +493,73 @@ def _item_statuses(db: Path, order_id: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def test_late_update_inside_the_lookback_is_applied(copy_of_base: tuple[Path, Path]) -> None:
-    """A delivery dated before the watermark but within the lookback reaches the facts.
-
-    Two orders are delivered late: one a day before the watermark, one exactly at
-    watermark − lookback (the window's edge, which is inclusive).
-    """
+def test_late_updates_reach_the_facts_however_old_their_event_time(
+    copy_of_base: tuple[Path, Path],
+) -> None:
+    """Deliveries reported after the facts were built, dated a day before the newest event
+    already loaded and more than a year before it: both reach the facts in the next run, since the
+    run replaces the rows of the orders whose raw rows changed, whatever their dates."""
     raw, data_dir = copy_of_base
     db = data_dir / "olist.duckdb"
     watermark = _watermark(db)
-    cutoff = watermark - LOOKBACK
-    recent, at_edge = _shipped_orders_before(db, cutoff - dt.timedelta(days=1), 2)
-    deliveries = {recent: watermark - dt.timedelta(days=1), at_edge: cutoff}
+    day = dt.timedelta(days=1)
+    recent = _shipped_orders_between(db, watermark - 60 * day, watermark - 2 * day)
+    old = _shipped_orders_between(db, watermark - 2000 * day, watermark - 400 * day)
+    deliveries = {recent: watermark - day, old: _purchased(db, old) + 9 * day}
     for order_id, at in deliveries.items():
         assert _fact_row(db, order_id)[0] == "shipped"
         deliver(raw, order_id, at)
 
     result = olist(["run-all", "--source", str(raw)], data_dir)
     assert result.exit_code == 0, result.output
-    assert _watermark(db) == watermark  # no event later than before: a late update
+    assert _watermark(db) == watermark  # no event later than before: late updates
     for order_id, at in deliveries.items():
         assert _fact_row(db, order_id) == ("delivered", at, at.date())
         assert _item_statuses(db, order_id) == {"delivered"}
+    drift = _drift_from_own_fullquery(db, data_dir)
+    assert {n: d for n, d in drift.items() if d != (0, 0)} == {}
 
 
-def test_update_older_than_the_lookback_waits_for_a_full_refresh(
+def test_orders_gone_from_the_files_leave_every_model_and_the_tests_pass(
     copy_of_base: tuple[Path, Path],
 ) -> None:
-    """The documented limit of the incremental key (docs/models.md).
-
-    An incremental run MERGEs only the rows whose `order_updated_at` is at least the
-    table's watermark minus OLIST_LOOKBACK_DAYS. A change whose timestamps are all older
-    than that (here: a delivery dated one second before watermark − lookback, reported
-    after the facts were built) is not seen: the fact row stays stale, the run still
-    succeeds. `--full-refresh` rebuilds from all rows and applies it.
-    """
+    """Orders removed from the files (with their items, payments, reviews and customers)
+    leave the facts and the dimensions in the same run: the completeness tests pass, and
+    the next run too (they used to fail every run until a --full-refresh)."""
     raw, data_dir = copy_of_base
     db = data_dir / "olist.duckdb"
-    watermark = _watermark(db)
-    cutoff = watermark - LOOKBACK
-    (order_id,) = _shipped_orders_before(db, cutoff - dt.timedelta(days=1), 1)
-    stale = _fact_row(db, order_id)
-    assert stale[0] == "shipped"
-    at = cutoff - dt.timedelta(seconds=1)
-    deliver(raw, order_id, at)
-
-    incremental = olist(["run-all", "--source", str(raw)], data_dir)
-    assert incremental.exit_code == 0, incremental.output
-    assert "orders_raw" in incremental.output  # the changed file was loaded ...
+    gone = {
+        r[0]
+        for r in query(
+            db,
+            f"select order_id from {WAREHOUSE}.fact_orders where item_count > 0 "
+            "order by order_id limit 12",
+        )
+    }
+    people = {
+        r[0]
+        for r in query(
+            db,
+            f"select customer_unique_id from {WAREHOUSE}.fact_orders f where order_id in "
+            f"({', '.join('?' * len(gone))}) and not exists (select 1 from {WAREHOUSE}.fact_orders "
+            f"o where o.customer_unique_id = f.customer_unique_id and o.order_id not in "
+            f"({', '.join('?' * len(gone))}))",
+            [*gone, *gone],
+        )
+    }
+    assert people, "some removed orders should be their person's only order"
+    remove_orders(raw, gone)
+    for _ in range(2):
+        result = olist(["run-all", "--source", str(raw)], data_dir)
+        assert result.exit_code == 0, result.output
+    listed = ", ".join(f"'{o}'" for o in gone)
+    for table in ("fact_orders", "fact_order_items"):
+        assert query(
+            db, f"select count(*) from {WAREHOUSE}.{table} where order_id in ({listed})"
+        ) == [(0,)]
+    who = ", ".join(f"'{p}'" for p in people)
     assert query(
-        db,
-        "select order_status from dev_warehouse_staging.stg_orders where order_id = ?",
-        [order_id],
-    ) == [("delivered",)]  # ... and staging shows the update,
-    assert _fact_row(db, order_id) == stale  # but the fact row is left as it was
-    assert _item_statuses(db, order_id) == {"shipped"}
-
-    full = olist(["run-all", "--full-refresh", "--source", str(raw)], data_dir)
-    assert full.exit_code == 0, full.output
-    assert _fact_row(db, order_id) == ("delivered", at, at.date())
-    assert _item_statuses(db, order_id) == {"delivered"}
+        db, f"select count(*) from {WAREHOUSE}.dim_customer where customer_unique_id in ({who})"
+    ) == [(0,)]
+    drift = _drift_from_own_fullquery(db, data_dir)
+    assert {n: d for n, d in drift.items() if d != (0, 0)} == {}

@@ -353,12 +353,12 @@ def test_settings_errors_name_every_invalid_field_at_once(tmp_path: Path) -> Non
         ["transform"],
         tmp_path / "data",
         OLIST_THREADS="0",
-        OLIST_LOOKBACK_DAYS="-1",
+        OLIST_RETRIES="-1",
         OLIST_RAW_DATASET="raw; drop table x",
     )
     assert result.exit_code == EXIT_USAGE
     message = result.output.strip().splitlines()[-1]
-    for name in ("OLIST_THREADS", "OLIST_LOOKBACK_DAYS", "OLIST_RAW_DATASET"):
+    for name in ("OLIST_THREADS", "OLIST_RETRIES", "OLIST_RAW_DATASET"):
         assert name in message
     assert "Traceback" not in result.output
 

@@ -106,7 +106,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
 
     for method in ("execute", "query", "query_columns"):
         wrap_sql(method)
-    for method in ("create_view", "create_table_as", "merge", "load_csv"):
+    for method in ("create_view", "create_table_as", "replace_rows", "load_csv"):
         wrap_build(method)
     return spy
 
@@ -168,8 +168,11 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
 ) -> None:
     """stg_sellers is read by dim_seller only: those two rebuild, the other 11 stay.
 
-    The edit changes the SQL, not the rows (a filter that holds for every seller), so the
-    tables end as they were. Only the tests that read stg_sellers or dim_seller run.
+    dim_seller reads stg_sellers by seller_id (keys_from), so an edit of that view's SQL
+    asks for a full refresh of dim_seller first, naming it, and publishes nothing; with it,
+    just the two rebuild. The edit changes the SQL, not the rows (a filter that holds for
+    every seller), so the tables end as they were. Only the tests that read stg_sellers or
+    dim_seller run.
     """
     db = warehouse / "olist.duckdb"
     before = snapshot(db)
@@ -180,13 +183,17 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
         "from {{ source('raw', 'sellers') }}\nwhere seller_id is not null",
     )
 
-    result = run_all(raw_files, warehouse, sql)
+    refused = run_all(raw_files, warehouse, sql)
+    assert refused.exit_code == 1, refused.output
+    assert "olist transform --select dim_seller --full-refresh" in refused.output
+    assert snapshot(db) == before
+    statements.calls.clear()
+
+    result = run_all(raw_files, warehouse, sql, "--select", "stg_sellers+", "--full-refresh")
     assert result.exit_code == 0, result.output
     statuses = builds.statuses()
     rebuilt = {name for name, status in statuses.items() if status == "success"}
-    assert rebuilt == {"stg_sellers", "dim_seller"}
-    assert set(statuses) == MODELS
-    assert {statuses[n] for n in MODELS - rebuilt} == {"up to date"}
+    assert rebuilt == set(statuses) == {"stg_sellers", "dim_seller"}
 
     created = [(m, n) for m, n in statements.calls if m in {"create_view", "create_table_as"}]
     assert sorted(created) == [("create_table_as", "dim_seller"), ("create_view", "stg_sellers")]
@@ -195,9 +202,13 @@ def test_an_edited_staging_view_rebuilds_it_and_its_descendants_only(
     assert any("dim_seller" in names for _, names in statements.touching_models())
     assert snapshot(db).keys() == before.keys()
     changed = {k for k, v in snapshot(db).items() if before[k] != v}
-    assert changed <= {"staging._olist_state"}
+    assert changed <= {"staging._olist_state", "staging._run_results"}
 
-    # Recorded: the same edited project again is a no-op.
+    # The tests of other models that read them (relationships to stg_sellers and
+    # dim_seller) were not selected: the next whole run checks them. Recorded then: the
+    # same edited project again is a no-op.
+    whole = run_all(raw_files, warehouse, sql)
+    assert whole.exit_code == 0, whole.output
     statements.calls.clear()
     again = run_all(raw_files, warehouse, sql)
     assert again.exit_code == 0, again.output

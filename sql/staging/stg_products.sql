@@ -1,5 +1,6 @@
 {{ config(
     materialized='view',
+    delta_key='product_id',
     description='One row per product from products_raw, with the English category from the translation table. product_category_english falls back to the Portuguese name when the category has no translation (pc_gamer, portateis_cozinha_e_preparadores_de_alimentos) and to ''unknown'' when the category is null (610 products), so it is never null. The misspelled raw columns (…_lenght) are renamed …_length. Weights and dimensions are passed through: 0 g and null are real values of the data.',
     columns={
         'product_id': {'description': 'Natural key of the product.', 'tests': ['unique', 'not_null']},

@@ -1,8 +1,8 @@
 {{ config(
     materialized='incremental',
     unique_key='customer_unique_id',
-    incremental_key='last_updated_at',
-    description='SCD1 customer dimension, ONE ROW PER PERSON (customer_unique_id), kept at current values: an incremental build recomputes, over their whole history, only the people with an order changed since the last build (order_updated_at from the cutoff on) and MERGEs their rows; everyone else keeps theirs. customer_id, city, state and zip come from the person''s latest order (latest purchase time, then highest order_id). total_orders counts every order the person placed, whatever its status (the same orders as fact_orders); total_spent sums their payments (fact_orders.total_order_value). canceled_orders counts those canceled or unavailable so they can be excluded. customer_segment: Loyal = 3 or more orders, Repeat = 2, One-time = 1.',
+    keys_from={'fact_orders': 'customer_unique_id', 'stg_customers': 'customer_id'},
+    description='SCD1 customer dimension, ONE ROW PER PERSON (customer_unique_id), kept at current values: an incremental build recomputes, over their whole history, only the people whose orders changed in fact_orders, or whose representative customer_id changed in stg_customers, and replaces their rows (keys_from); everyone else keeps theirs, and a person left without orders leaves the table. customer_id, city, state and zip come from the person''s latest order (latest purchase time, then highest order_id). total_orders counts every order the person placed, whatever its status (the same orders as fact_orders); total_spent sums their payments (fact_orders.total_order_value). canceled_orders counts those canceled or unavailable so they can be excluded. customer_segment: Loyal = 3 or more orders, Repeat = 2, One-time = 1.',
     columns={
         'customer_key': {'description': 'surrogate_key(customer_unique_id).', 'tests': ['unique', 'not_null']},
         'customer_unique_id': {'description': 'The person: natural key of the dimension.', 'tests': ['unique', 'not_null']},
@@ -13,7 +13,7 @@
         'first_order_date': {'description': 'Purchase date of the first order.', 'tests': ['not_null']},
         'last_order_date': {'description': 'Purchase date of the latest order.', 'tests': ['not_null']},
         'customer_segment': {'description': 'Loyal (>= 3 orders), Repeat (2), One-time (1).', 'tests': ['not_null', {'accepted_values': {'values': ['Loyal', 'Repeat', 'One-time']}}]},
-        'last_updated_at': {'description': 'Incremental key: the latest order event of the person (max order_updated_at).', 'tests': ['not_null']},
+        'last_updated_at': {'description': 'The latest order event of the person (max order_updated_at).', 'tests': ['not_null']},
     },
     tests=[
         {'expression': {'expression': 'first_order_date <= last_order_date'}},
@@ -39,13 +39,14 @@ with orders as (
     from {{ ref('fact_orders') }}
     where customer_unique_id is not null
     {% if is_incremental() %}
-    -- Only the people with an order changed since the last build, with ALL their orders:
-    -- their figures are recomputed over their whole history and merged; everyone else's
-    -- row stays as it is.
+    -- Only the people whose orders changed, or whose latest order's customer row may
+    -- have, with ALL their orders: their figures are recomputed over their whole history;
+    -- everyone else's row stays as it is.
     and customer_unique_id in (
         select changed_orders.customer_unique_id
         from {{ ref('fact_orders') }} as changed_orders
-        where changed_orders.order_updated_at >= {{ incremental_cutoff() }}
+        where changed_orders.customer_unique_id in {{ changed('customer_unique_id') }}
+            or changed_orders.customer_id in {{ changed('customer_id') }}
     )
     {% endif %}
 

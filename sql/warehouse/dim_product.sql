@@ -1,16 +1,15 @@
 {{ config(
     materialized='incremental',
     unique_key='product_id',
-    incremental_key='last_updated_at',
-    rebuild_when=['stg_products'],
-    description='SCD1 product dimension, one row per product_id, with lifetime sales over every order item (all order statuses, as in fact_order_items). An incremental build recomputes, over their whole history, only the products sold in an order changed since the last build, and merges them; a change to stg_products rebuilds the table whole. total_quantity_sold = order-item rows (each row is one unit); total_revenue = sum of item price, freight excluded. product_sales_tier on total_revenue: High >= 1000 BRL, Medium 100-999.99, Low > 0 and < 100, No sales when never sold. With a median item price near 75 BRL, Low is roughly one sale, Medium a handful, High a dozen or more.',
+    keys_from={'fact_order_items': 'product_id', 'stg_products': 'product_id'},
+    description='SCD1 product dimension, one row per product_id, with lifetime sales over every order item (all order statuses, as in fact_order_items). Incremental: the rows of the products whose sales (fact_order_items) or attributes (stg_products) changed are rebuilt over their whole history and replaced (keys_from); a change to the translation file rebuilds the table whole. total_quantity_sold = order-item rows (each row is one unit); total_revenue = sum of item price, freight excluded. product_sales_tier on total_revenue: High >= 1000 BRL, Medium 100-999.99, Low > 0 and < 100, No sales when never sold. With a median item price near 75 BRL, Low is roughly one sale, Medium a handful, High a dozen or more.',
     columns={
         'product_key': {'description': 'surrogate_key(product_id).', 'tests': ['unique', 'not_null']},
         'product_id': {'description': 'Natural key.', 'tests': ['unique', 'not_null']},
         'product_category_english': {'description': 'English category; Portuguese when untranslated; unknown when null.', 'tests': ['not_null']},
         'total_quantity_sold': {'description': 'Units sold (order-item rows).', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
         'total_revenue': {'description': 'Sum of item price, BRL.', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
-        'last_updated_at': {'description': 'Latest order_updated_at of the orders the product was sold in; null when never sold. The incremental watermark.'},
+        'last_updated_at': {'description': 'Latest order_updated_at of the orders the product was sold in; null when never sold.'},
         'product_sales_tier': {'description': 'High (>= 1000 BRL), Medium (>= 100), Low (> 0), No sales.', 'tests': ['not_null', {'accepted_values': {'values': ['High', 'Medium', 'Low', 'No sales']}}]},
     },
     tests=[
@@ -19,22 +18,7 @@
     tags=['warehouse', 'dimension'],
 ) }}
 
-with changed_products as (
-
-    -- The products sold in an order changed since the last build (fact_order_items keeps
-    -- each item's order_updated_at): their rows are recomputed over their whole history
-    -- and merged; every other row stays as it is.
-    select product_id
-    from {{ ref('fact_order_items') }}
-    {% if is_incremental() %}
-    where order_updated_at >= {{ incremental_cutoff() }}
-    {% else %}
-    where false
-    {% endif %}
-
-),
-
-sales as (
+with sales as (
 
     select
         items.product_id,
@@ -43,7 +27,7 @@ sales as (
         max(items.order_updated_at) as last_updated_at
     from {{ ref('fact_order_items') }} as items
     {% if is_incremental() %}
-    where items.product_id in (select product_id from changed_products)
+    where items.product_id in {{ changed('product_id') }}
     {% endif %}
     group by items.product_id
 
@@ -75,5 +59,7 @@ from {{ ref('stg_products') }} as p
 left join sales as s
     on p.product_id = s.product_id
 {% if is_incremental() %}
-where p.product_id in (select product_id from changed_products)
+-- The products whose sales or attributes changed: their rows are rebuilt, every other
+-- row stays.
+where p.product_id in {{ changed('product_id') }}
 {% endif %}

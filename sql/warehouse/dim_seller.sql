@@ -1,37 +1,21 @@
 {{ config(
     materialized='incremental',
     unique_key='seller_id',
-    incremental_key='last_updated_at',
-    rebuild_when=['stg_sellers'],
-    description='SCD1 seller dimension, one row per seller_id, with lifetime sales over every order item (all order statuses). An incremental build recomputes, over their whole history, only the sellers of an order changed since the last build, and merges them; a change to stg_sellers rebuilds the table whole. seller_city is the trimmed, lower-cased text (seller_city_raw keeps the original); seller_state is kept as given even where it contradicts the zip prefix (see assert_seller_state_matches_zip). seller_volume_tier on total_items_sold: High >= 100 items, Medium 10-99, Low 1-9, No sales 0.',
+    keys_from={'fact_order_items': 'seller_id', 'stg_sellers': 'seller_id'},
+    description='SCD1 seller dimension, one row per seller_id, with lifetime sales over every order item (all order statuses). Incremental: the rows of the sellers whose sales (fact_order_items) or attributes (stg_sellers) changed are rebuilt over their whole history and replaced (keys_from). seller_city is the trimmed, lower-cased text (seller_city_raw keeps the original); seller_state is kept as given even where it contradicts the zip prefix (see assert_seller_state_matches_zip). seller_volume_tier on total_items_sold: High >= 100 items, Medium 10-99, Low 1-9, No sales 0.',
     columns={
         'seller_key': {'description': 'surrogate_key(seller_id).', 'tests': ['unique', 'not_null']},
         'seller_id': {'description': 'Natural key.', 'tests': ['unique', 'not_null']},
         'total_items_sold': {'description': 'Order-item rows sold.', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
         'total_orders': {'description': 'Distinct orders with at least one of the seller''s items.', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
         'total_revenue': {'description': 'Sum of item price, BRL (freight excluded).', 'tests': ['not_null', {'accepted_range': {'min': 0}}]},
-        'last_updated_at': {'description': 'Latest order_updated_at of the orders the seller sold in; null when never sold. The incremental watermark.'},
+        'last_updated_at': {'description': 'Latest order_updated_at of the orders the seller sold in; null when never sold.'},
         'seller_volume_tier': {'description': 'High (>= 100 items), Medium (10-99), Low (1-9), No sales.', 'tests': ['not_null', {'accepted_values': {'values': ['High', 'Medium', 'Low', 'No sales']}}]},
     },
     tags=['warehouse', 'dimension'],
 ) }}
 
-with changed_sellers as (
-
-    -- The sellers sold in an order changed since the last build (fact_order_items keeps
-    -- each item's order_updated_at): their rows are recomputed over their whole history
-    -- and merged; every other row stays as it is.
-    select seller_id
-    from {{ ref('fact_order_items') }}
-    {% if is_incremental() %}
-    where order_updated_at >= {{ incremental_cutoff() }}
-    {% else %}
-    where false
-    {% endif %}
-
-),
-
-sales as (
+with sales as (
 
     select
         items.seller_id,
@@ -41,7 +25,7 @@ sales as (
         max(items.order_updated_at) as last_updated_at
     from {{ ref('fact_order_items') }} as items
     {% if is_incremental() %}
-    where items.seller_id in (select seller_id from changed_sellers)
+    where items.seller_id in {{ changed('seller_id') }}
     {% endif %}
     group by items.seller_id
 
@@ -68,5 +52,7 @@ from {{ ref('stg_sellers') }} as s
 left join sales
     on s.seller_id = sales.seller_id
 {% if is_incremental() %}
-where s.seller_id in (select seller_id from changed_sellers)
+-- The sellers whose sales or attributes changed: their rows are rebuilt, every other
+-- row stays.
+where s.seller_id in {{ changed('seller_id') }}
 {% endif %}

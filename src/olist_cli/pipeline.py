@@ -120,7 +120,8 @@ def run_command(
         with warehouse_lock(settings), ExitStack() as opened:
 
             def opener() -> Warehouse:
-                return opened.enter_context(open_warehouse(settings))
+                warehouse = opened.enter_context(open_warehouse(settings))
+                return _opened_for_work(warehouse, settings, reporter)
 
             run = Run(settings, reporter, record, opener if needs_warehouse else None)
             try:
@@ -130,6 +131,8 @@ def run_command(
             _finish(record, error)
             if run.can_record:  # while the lock is still held
                 _append_results(run)
+            if run.warehouse is not None:
+                _seal(run)
     except OlistError as exc:  # settings, lock, or opening the warehouse
         error = exc
         _finish(record, error)
@@ -167,6 +170,14 @@ def _append_results(run: Run) -> None:
         append_to_table(run.record, run.wh, run.settings.raw_dataset)
     except Exception as exc:  # the run's own outcome matters more than its record
         run.reporter.event("results", f"could not append to _run_results: {exc}", level="warning")
+
+
+def _seal(run: Run) -> None:
+    """Seal the warehouse after the run's last write: the next run may trust its records."""
+    try:
+        run.wh.seal()
+    except Exception as exc:  # an unsealed warehouse only costs the next run a full build
+        run.reporter.event("results", f"could not seal the warehouse: {exc}", level="warning")
 
 
 def _write_results(record: RunRecord, settings: Settings, reporter: Reporter) -> None:
@@ -229,6 +240,21 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
         yield warehouse
     finally:
         warehouse.close()
+
+
+def _opened_for_work(warehouse: Warehouse, settings: Settings, reporter: Reporter) -> Warehouse:
+    """A warehouse a command will write to: its records of past work dropped unless sealed."""
+    from olist_cli.engine.state import forget_unsealed
+
+    if forget_unsealed(warehouse, settings.raw_dataset):
+        reporter.event(
+            "warehouse",
+            "the warehouse file changed since the last olist run sealed it: its records of "
+            "past builds and tests prove nothing now, so everything is rebuilt and tested",
+            level="warning",
+            style="yellow",
+        )
+    return warehouse
 
 
 # -- stages ------------------------------------------------------------------------------
@@ -467,8 +493,12 @@ def stage_test(
     threads: int | None = None,
     project: Project | None = None,
     all_or_nothing: bool = False,
+    reuse: bool = False,
 ) -> Outcome:
-    """Run the data tests; raise DataTestFailure if an error-level test failed."""
+    """Run the data tests; raise DataTestFailure if an error-level test failed.
+
+    ``reuse``: recorded results and tests of changed rows where provably sound (run-all).
+    """
     from olist_cli.engine import load_project, run_tests
     from olist_cli.engine.checks import CHANGED_ROWS_NOTE
 
@@ -483,6 +513,7 @@ def stage_test(
             threads=threads,
             all_or_nothing=all_or_nothing,
             changes=run.changes,
+            reuse=reuse,
         )
     run.record.add("tests", results)
     bad = [r for r in results if r.status in ("fail", "error")]
@@ -580,8 +611,9 @@ def run_all(
         publishing(run) as threads,
     ):
         with run.stage("load") as result:
-            # Kept where tests can use them: on the one connection of the publish.
-            keep = run.wh.audit_on_one_connection and not (force or full_refresh)
+            # What each file changed, row by row: the incremental models replace just the
+            # rows it feeds, and the tests check them (not with --force or --full-refresh).
+            keep = run.wh.keeps_changes and not (force or full_refresh)
             result.rows, result.message = stage_load(
                 run, fetched.folder, force=force, keep_changes=keep, md5s=md5s
             )
@@ -589,10 +621,21 @@ def run_all(
             from olist_cli.engine import load_project
 
             project = load_project(run.settings, run.wh.dialect)
+            # --force redoes all the work: every file reloaded, every model rebuilt whole
+            # (a hand-edited table is put right), every test run.
             result.rows, result.message = stage_transform(
-                run, select=select, full_refresh=full_refresh, threads=threads, project=project
+                run,
+                select=select,
+                full_refresh=full_refresh or force,
+                threads=threads,
+                project=project,
             )
         with run.stage("test") as result:
             result.rows, result.message = stage_test(
-                run, select=select, threads=threads, project=project, all_or_nothing=True
+                run,
+                select=select,
+                threads=threads,
+                project=project,
+                all_or_nothing=True,
+                reuse=not force,
             )

@@ -54,13 +54,6 @@ class Settings(BaseSettings):
         None, description="Folder of the SQL project; default ./sql, else the bundled one."
     )
     threads: int = Field(4, ge=1, le=64, description="Models built concurrently.")
-    lookback_days: int = Field(
-        3,
-        ge=0,
-        le=3650,
-        description="Incremental facts re-merge rows whose change timestamp is this many "
-        "days before the table's watermark, so late updates are not missed.",
-    )
 
     # -- BigQuery ---------------------------------------------------------------------------
     bq_project: str | None = Field(None, description="GCP project of the BigQuery datasets.")

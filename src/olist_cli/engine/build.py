@@ -7,15 +7,14 @@ reported as skipped. A failing model raises nothing here: the caller reads the r
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from olist_cli.dataset import BY_RAW_TABLE
-from olist_cli.engine.changes import UNCHANGED, Changed, RunChanges
+from olist_cli.engine import incremental as increments
+from olist_cli.engine.changes import UNCHANGED, RunChanges, keyed_by
 from olist_cli.engine.graph import Graph
 from olist_cli.engine.project import Model, Project
 from olist_cli.engine.render import Renderer
@@ -26,9 +25,9 @@ from olist_cli.engine.state import (
     digest_of_inputs,
     model_definition,
 )
-from olist_cli.errors import ProjectError
+from olist_cli.errors import ProjectError, WarehouseError
 from olist_cli.settings import Settings
-from olist_cli.warehouse.base import Dialect, Warehouse, iter_quoted
+from olist_cli.warehouse.base import Warehouse, iter_quoted
 
 
 def first_line(exc: BaseException) -> str:
@@ -69,42 +68,6 @@ def is_incremental(
     return exists
 
 
-def _partition_filter(
-    warehouse: Warehouse, partition_by: str, source_sql: str
-) -> tuple[str | None, int]:
-    """The target-side filter on the partitions the new rows touch, and how many there are.
-
-    Computed first, as its own query, so that the MERGE carries constants: BigQuery then
-    scans only those partitions of the target. Sound because a row's partition value
-    never changes (purchase date, shipping limit date).
-    """
-    found = [
-        v
-        for (v,) in warehouse.query(f"select distinct {partition_by} from (\n{source_sql}\n) as s")
-    ]
-    values = sorted(v for v in found if v is not None)
-    if not found:
-        return None, 0
-    column = f"t.{partition_by}"
-    clauses = []
-    if values:
-        # The range lets DuckDB skip row groups by their min/max; the list is what BigQuery
-        # prunes partitions on. Together they are faster than either alone on DuckDB.
-        low, high = literal(values[0], warehouse.dialect), literal(values[-1], warehouse.dialect)
-        listed = ", ".join(literal(v, warehouse.dialect) for v in values)
-        clauses.append(f"({column} between {low} and {high} and {column} in ({listed}))")
-    if len(values) < len(found):  # rows without a partition value live in no partition
-        clauses.append(f"{column} is null")
-    return f"({' or '.join(clauses)})", len(found)
-
-
-def literal(value: dt.date, dialect: Dialect) -> str:
-    """A date or timestamp as a typed SQL literal, formatted from a Python value."""
-    if isinstance(value, dt.datetime):
-        return f"cast('{value.isoformat(sep=' ')}' as {dialect.type_timestamp})"
-    return f"cast('{value.isoformat()}' as {dialect.type_date})"
-
-
 def _check_shape(
     warehouse: Warehouse,
     model: Model,
@@ -137,85 +100,66 @@ class ShapeChanged(Exception):
     """An incremental model's definition changed since its table was built."""
 
 
-@dataclass(frozen=True)
-class _Cutoff:
-    """Where an incremental build starts: the watermark minus the lookback, as a literal."""
-
-    literal: str | None  # None: the table is empty, every row is new
-    since: str  # for the build message
-
-
-def _cutoff(settings: Settings, warehouse: Warehouse, model: Model) -> _Cutoff:
-    """The watermark of the model's table minus its lookback, computed before any render.
-
-    Its own query, so that the model (through ``incremental_cutoff()``) and the MERGE both
-    carry a constant an engine can prune on, not a subquery against the table being
-    merged into.
-    """
-    schema, cfg = settings.layer_schema(model.layer), model.config
-    key = cfg.incremental_key
-    this = warehouse.relation(schema, model.name)
-    watermark = warehouse.query(f"select max({key}) from {this}")[0][0]
-    if watermark is None:
-        return _Cutoff(None, "empty table")
-    if not isinstance(watermark, dt.date):
-        raise TypeError(f"incremental_key {key} must be a date or timestamp, got {watermark!r}")
-    # Lookback: rows whose key moved forward by less than this window since the last run
-    # (late status or delivery updates) still reach the table. A row changed with an
-    # older key value is not seen until a full refresh.
-    days = cfg.lookback_days if cfg.lookback_days is not None else settings.lookback_days
-    cutoff = literal(watermark - dt.timedelta(days=days), warehouse.dialect)
-    return _Cutoff(cutoff, f"{key} >= {cutoff}")
-
-
-def _merge(
+def _replace_changed(
     settings: Settings,
     warehouse: Warehouse,
+    renderer: Renderer,
     model: Model,
-    sql: str,
-    cutoff: _Cutoff,
-    changes: RunChanges | None = None,
+    plan: increments.Plan,
+    changes: RunChanges,
 ) -> tuple[int, str]:
-    """MERGE the model's rows from ``cutoff`` on into its table; return (rows, message).
+    """Replace the rows of the values whose rows changed in the model's refs; (rows, message).
 
-    ``changes``: note the keys merged, the rows that may have changed (see changes.py).
+    Each column's changed values are gathered once, into a scratch table that the model's
+    ``changed()`` and the replace both read.
     """
     schema, cfg = settings.layer_schema(model.layer), model.config
-    if cutoff.literal is None:
-        source_sql = sql
-    else:
-        source_sql = (
-            f"select * from (\n{sql}\n) as model_rows\n"
-            f"where {cfg.incremental_key} >= {cutoff.literal}"
-        )
-    # The new rows are computed once, into a scratch table where the engine has one:
-    # the partition query and the MERGE then read them instead of computing the model
-    # twice more (on DuckDB a MERGE over the model's SELECT is also planned far worse).
-    # When changes are tracked (DuckDB only) the table is kept for the tests: they are
-    # the model's changed rows.
-    staging = getattr(warehouse, "staged_rows", None)
-    merged = None
-    if changes is not None and staging:
-        merged = warehouse.kept_rows(source_sql, prefix="olist_merged")  # type: ignore[attr-defined]
-        rows_context = nullcontext(f"select * from {merged}")
-    else:
-        rows_context = staging(source_sql) if staging else nullcontext(source_sql)
-    with rows_context as rows_sql:
-        target_filter, partitions = None, 0
-        if cfg.partition_by:
-            target_filter, partitions = _partition_filter(warehouse, cfg.partition_by, rows_sql)
-            if target_filter is None:
-                if changes is not None:
-                    changes.models[model.name] = UNCHANGED
-                return 0, f"nothing new ({cutoff.since})"
-        if changes is not None and merged is not None:
-            wanted = changes.wanted.get(model.name, set())
-            changes.models[model.name] = _changed_by_merge(warehouse, model, merged, wanted, schema)
-        rows = warehouse.merge(
-            schema, model.name, rows_sql, unique_key=cfg.unique_key, target_filter=target_filter
-        )
-    where = f" in {partitions} partition(s)" if partitions else ""
-    return rows, f"merged {rows} rows{where} ({cutoff.since})"
+    if not plan.values:
+        changes.models[model.name] = UNCHANGED
+        return 0, "no row of its inputs changed"
+    _check_keys_from(warehouse, model, schema)
+    kept = warehouse.kept_rows
+    values = {
+        column: kept(f"select distinct {column} from (\n{sql}\n) as v", prefix="olist_values")
+        for column, sql in plan.values.items()
+    }
+    # A keys_from column with no changed value renders as an empty scratch table too: the
+    # model's SQL then reads the same kind of relation for each, never the table itself.
+    target = warehouse.relation(schema, model.name)
+    empty = {
+        column: kept(f"select {column} from {target} where false", prefix="olist_values")
+        for column in set(cfg.keys_from.values()) - set(values)
+    }
+    sql = renderer.render_model(
+        model,
+        incremental=True,
+        changed={
+            column: f"(select {column} from {table})"
+            for column, table in {**values, **empty}.items()
+        },
+    )
+    replaced = warehouse.replace_rows(
+        schema,
+        model.name,
+        f"select * from (\n{sql}\n) as m\nwhere {increments.matching('m', values)}",
+        unique_key=cfg.unique_key,
+        matching=increments.matching("t", values),
+    )
+    changes.models[model.name] = increments.changed_rows(
+        cfg.unique_key, replaced.new_rows, replaced.touched
+    )
+    by = ", ".join(sorted(values))
+    return replaced.inserted, (
+        f"replaced the rows of the changed {by}: +{replaced.inserted:,} -{replaced.deleted:,}"
+    )
+
+
+def _check_keys_from(warehouse: Warehouse, model: Model, schema: str) -> None:
+    """Each keys_from column must be a column of the model's table."""
+    have = {c.lower() for c, _ in warehouse.columns(schema, model.name)}
+    missing = sorted({c for c in model.config.keys_from.values() if c.lower() not in have})
+    if missing:
+        raise ProjectError(f"{model.name}: keys_from {', '.join(missing)} is not a column of it")
 
 
 def _check_delta_key(settings: Settings, warehouse: Warehouse, model: Model) -> None:
@@ -224,12 +168,11 @@ def _check_delta_key(settings: Settings, warehouse: Warehouse, model: Model) -> 
     if not key:
         return
     columns = {"the view": warehouse.columns(settings.layer_schema(model.layer), model.name)}
-    for raw in model.sources:
-        known = BY_RAW_TABLE.get(raw)  # the raw tables' columns are the files' own
-        columns[f"raw table {raw}"] = (
-            [(c, "") for c in known.column_names]
-            if known is not None
-            else warehouse.columns(settings.raw_dataset, raw)
+    if not any(keyed_by(raw, key) for raw in model.sources):
+        # The raw tables' columns are the files' own: the key must be one's at least.
+        known = BY_RAW_TABLE.get(model.sources[0])
+        columns[f"raw table {model.sources[0]}"] = (
+            [(c, "") for c in known.column_names] if known is not None else []
         )
     for what, found in columns.items():
         have = {c.lower() for c, _ in found}
@@ -277,30 +220,6 @@ def _replace_unless_same(
         return created, False
 
 
-def _changed_by_merge(
-    warehouse: Warehouse, model: Model, merged: str, wanted: set[str], schema: str
-) -> Changed:
-    """The rows about to be merged, kept in the scratch table ``merged``, as changed rows.
-
-    And for each ``wanted`` column, the values the merged rows hold in it, in the rows
-    coming in and in those they replace: read before the merge deletes the old ones.
-    """
-    key, kept = model.config.unique_key, warehouse.kept_rows  # type: ignore[attr-defined]
-    target = warehouse.relation(schema, model.name)
-    matched = " and ".join(f"k.{c} = t.{c}" for c in key)
-    values = {
-        column: "select * from "
-        + kept(
-            f"select {column} from {merged}\n"
-            f"union select t.{column} from {target} t where exists "
-            f"(select 1 from {merged} k where {matched})",
-            prefix="olist_merged",
-        )
-        for column in sorted(wanted - set(key))
-    }
-    return Changed(key, f"select {', '.join(key)} from {merged}", values, rows=merged)
-
-
 def _digest_with_refs(
     model: Model,
     definition: str,
@@ -345,12 +264,15 @@ def _logic(
     """What the model computes, data aside: its definition and its upstream models' logic.
 
     An incremental table is only consistent while this stays the same: a change to an
-    upstream view's SQL changes the rows the MERGE would bring, but only for recent rows.
-    The refs in its rebuild_when are left out: any change to one, of SQL or of data,
-    rebuilds the table whole. None when an upstream model's logic is unknown.
+    upstream view's SQL changes the rows a replace would bring, but only for the changed
+    values. The refs it reads whole (not in keys_from) are left out: any change to one,
+    of SQL or of data, rebuilds the table whole. None when an upstream model's logic is
+    unknown.
     """
-    skip = model.config.rebuild_when
-    return _digest_with_refs(model, definition, logics, state, "definition", skip=skip)
+    read_whole = tuple(r for r in model.refs if r not in model.config.keys_from)
+    if model.config.materialized != "incremental":
+        read_whole = ()
+    return _digest_with_refs(model, definition, logics, state, "definition", skip=read_whole)
 
 
 def _start(
@@ -372,27 +294,6 @@ def _start(
         model, logic, changes.start, state, "fingerprint", changes.sources_before
     )
     return recorded.fingerprint if start == recorded.fingerprint else None
-
-
-WATCHED = "rebuild_when"  # the state's kind for what a model's rebuild_when refs held
-
-
-def _watched(model: Model, built: dict[str, str | None], state: StateStore) -> str | None:
-    """The fingerprints of the model's rebuild_when refs, as they stand in this run."""
-    watched = model.config.rebuild_when
-    if not watched:
-        return None
-    others = tuple(set(model.refs) - set(watched))
-    return _digest_with_refs(model, WATCHED, built, state, "fingerprint", skip=others)
-
-
-def _rebuild_whole(job: _Job) -> bool:
-    """Whether an incremental model's rebuild_when refs changed since its table was built
-    (or that is not known): then it is rebuilt whole instead of merged."""
-    if not job.model.config.rebuild_when:
-        return False
-    before = job.watched_before
-    return job.watched is None or before is None or before.fingerprint != job.watched
 
 
 def _stale_incrementals(
@@ -433,9 +334,8 @@ class _Job:
     definition: str | None  # the logic digest (see _logic); None when unknown
     fingerprint: str | None
     recorded: Recorded | None
-    # The fingerprints of the refs in its rebuild_when, now and when its table was built.
-    watched: str | None = None
-    watched_before: Recorded | None = None
+    # Whether its table held, at the start of the run, what its recorded fingerprint says.
+    current_at_start: bool = False
 
 
 def _build_one(
@@ -502,19 +402,28 @@ def _materialize(
             if changes is not None:
                 _check_delta_key(settings, warehouse, model)
                 changes.models[model.name] = changes.of_view(model)
-        elif incremental and not _rebuild_whole(job):
-            cutoff = _cutoff(settings, warehouse, model)
-            # An empty table takes every row: the model's full SELECT, not its recent slice.
-            sql = renderer.render_model(
-                model, incremental=cutoff.literal is not None, cutoff=cutoff.literal
-            )
+        elif (
+            incremental
+            and (
+                plan := increments.plan(renderer.project, model, changes, job.current_at_start)
+            ).rebuild
+            is None
+        ):
+            assert changes is not None  # a plan to replace rows needs the run's changes
+            sql = renderer.render_model(model, incremental=True)
             _check_shape(warehouse, model, schema, sql, job.definition, job.recorded)
-            rows, message = _merge(settings, warehouse, model, sql, cutoff, changes)
+            rows, message = _replace_changed(settings, warehouse, renderer, model, plan, changes)
             status = "success"
         else:
             sql = renderer.render_model(model, incremental=False)
             status = "success"
-            if changes is not None and exists and cfg.materialized == "table":
+            # Comparing rows by hash is DuckDB SQL (see _replace_unless_same).
+            if (
+                changes is not None
+                and exists
+                and cfg.materialized == "table"
+                and warehouse.audit_on_one_connection
+            ):
                 rows, same = _replace_unless_same(warehouse, model, schema, sql)
                 if same:
                     # Its inputs changed but not its rows (dim_date, most runs): the table
@@ -532,13 +441,17 @@ def _materialize(
                     cluster_by=cfg.cluster_by,
                 )
                 if incremental:
-                    # A model it reads whole changed (a product's attributes, say), or that is
-                    # not known: merging the rows of recent orders would leave the rest stale.
-                    message = f"rebuilt whole ({', '.join(cfg.rebuild_when)} changed), {rows} rows"
+                    # Replacing the changed rows alone is not provably a full rebuild's
+                    # result: the plan says why.
+                    message = f"rebuilt whole ({plan.rebuild}), {rows:,} rows"
+                    if changes is not None:
+                        changes.models[model.name] = None
                 elif full_refresh and cfg.materialized == "incremental":
                     message = f"full refresh, {rows} rows"
                 else:
                     message = f"table created, {rows} rows"
+    except WarehouseError:
+        raise  # the warehouse itself is broken: nothing else can be built either
     except Exception as exc:  # report, don't raise: the other branches of the DAG go on
         status, message = "error", first_line(exc)
     return status, message, rows
@@ -565,17 +478,25 @@ def build(
     build stops at the first failure instead of building models that will be thrown away.
     ``changes``: the load's changes, to which the build adds each model's (see
     changes.py); kept on one thread only, where scratch tables share one connection.
+    Without them, where the warehouse keeps scratch tables on one thread, the run has
+    loaded nothing: an incremental model up to date at the start replaces the rows its
+    refs' builds change, any other is rebuilt whole.
     """
     workers = threads if threads is not None else settings.threads
-    if workers > 1 or full_refresh:
-        changes = None
-    if changes is not None:
-        changes.want(project)
+    tracking = (
+        warehouse.keeps_changes
+        and not full_refresh
+        and (workers <= 1 or not warehouse.audit_on_one_connection)
+    )
     graph = Graph(project)
     chosen = graph.select(select)
     renderer = Renderer(settings, project, warehouse.relation, warehouse.dialect)
     state = StateStore(warehouse, settings.raw_dataset, deferred=True)
     sources = state.source_md5s()
+    if not tracking:
+        changes = None
+    elif changes is None:
+        changes = RunChanges(sources_before=dict(sources), raw={})
     for layer in sorted({project.models[n].layer for n in chosen}):
         warehouse.ensure_schema(settings.layer_schema(layer))
 
@@ -593,10 +514,11 @@ def build(
         except ProjectError:  # the build reports it, with the file and line
             logic, fingerprint = None, None
         recorded = state.get("model", name)
+        current = False
         if changes is not None:
             changes.start[name] = _start(model, logic, recorded, state, changes)
-        watched = _watched(model, built, state)
-        jobs[name] = _Job(model, logic, fingerprint, recorded, watched, state.get(WATCHED, name))
+            current = changes.start[name] is not None
+        jobs[name] = _Job(model, logic, fingerprint, recorded, current)
         return jobs[name]
 
     def record(result: ModelResult) -> None:
@@ -612,11 +534,6 @@ def build(
                     state.record(
                         "model", result.name, Recorded(j.fingerprint, j.definition, "success", 0)
                     )
-                if j.model.config.rebuild_when:
-                    if j.watched is None:
-                        state.forget(WATCHED, result.name)
-                    else:
-                        state.record(WATCHED, result.name, Recorded(j.watched, "", "success", 0))
         if on_event is not None:
             on_event(result)
 
@@ -665,7 +582,13 @@ def build(
                 for name in sorter.get_ready():
                     running[
                         pool.submit(
-                            _build_one, settings, warehouse, renderer, job(name), full_refresh
+                            _build_one,
+                            settings,
+                            warehouse,
+                            renderer,
+                            job(name),
+                            full_refresh,
+                            changes,
                         )
                     ] = name
                 if not running:

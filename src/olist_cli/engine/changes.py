@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from olist_cli.dataset import BY_RAW_TABLE
 from olist_cli.engine.project import DataTest, Model, Project
 from olist_cli.engine.render import Renderer
 from olist_cli.engine.state import Recorded, digest_of_inputs
@@ -57,16 +58,27 @@ class Changed:
     """The rows of a model that may differ from the start of the run.
 
     Those whose ``key`` columns hold a value of ``keys``, a SELECT of the key values with
-    the key's column names; ``keys`` None: no row changed. ``values``: for other columns,
-    a SELECT of the values the changed rows hold in it, before and after the change.
-    ``rows``: a relation holding the rows the run wrote (an incremental model's merged
-    rows), which are all the changed rows but not always all the rows of their keys.
+    the key's column names; ``keys`` None: no row changed. ``rows``: a relation holding the
+    rows the run wrote (an incremental model's new rows), which are all the changed rows
+    but not always all the rows of their keys. ``touched``: a SELECT of every row the run
+    wrote or removed, before and after (an incremental model's), in the model's columns.
     """
 
     key: tuple[str, ...]
     keys: str | None
-    values: Mapping[str, str] = field(default_factory=dict)
     rows: str | None = None
+    touched: str | None = None
+
+    def values_of(self, column: str) -> str | None:
+        """A SELECT of the values ``column`` holds in the changed rows, before and after
+        the change (a column of that name); None when this does not say."""
+        if self.keys is None:
+            return f"select {column} from (select null as {column}) as nothing where false"
+        if self.key == (column,):
+            return self.keys
+        if self.touched is not None:
+            return f"select {column} from ({self.touched}) as touched"
+        return None
 
 
 UNCHANGED = Changed((), None)
@@ -81,20 +93,12 @@ class RunChanges:
     # raw table -> relation of its deleted and inserted rows; None: changed, rows unknown.
     # A table not listed did not change.
     raw: dict[str, str | None]
-    # model -> its changed rows; None or not listed: unknown.
+    # model -> its changed rows; None: unknown. A view not listed follows its raw tables
+    # (see ``of``); any other model not listed was not built, so did not change.
     models: dict[str, Changed | None] = field(default_factory=dict)
     # model -> the fingerprint of the data it held at the start of the run, when that is
     # the fingerprint recorded for it; None or not listed: unknown.
     start: dict[str, str | None] = field(default_factory=dict)
-    # model -> the columns whose changed values a narrow_by test needs (see Changed.values).
-    wanted: dict[str, set[str]] = field(default_factory=dict)
-
-    def want(self, project: Project) -> None:
-        """Note the columns the project's narrow_by tests narrow their models by."""
-        for test in project.tests:
-            if test.narrow_by is not None:
-                for model in test.depends_on:
-                    self.wanted.setdefault(model, set()).add(test.narrow_by)
 
     @classmethod
     def from_load(cls, files: Iterable[FileLoadResult]) -> RunChanges:
@@ -113,18 +117,36 @@ class RunChanges:
                 raw[f.table] = None if f.table in raw else f.changes
         return cls(before, raw)
 
+    def of(self, model: Model) -> Changed | None:
+        """The model's changed rows in this run so far: None when they are not known."""
+        if model.name in self.models:
+            return self.models[model.name]
+        if model.config.materialized == "view":
+            return self.of_view(model)  # a view shows its raw tables' rows as they are
+        return UNCHANGED
+
     def of_view(self, model: Model) -> Changed | None:
-        """A rebuilt view's changed rows: by its delta_key, from its raw table's changes."""
-        key = model.config.delta_key
-        if not key or len(model.sources) != 1:
-            return None
-        raw = model.sources[0]
-        if raw not in self.raw:
+        """A view's changed rows: by its delta_key, from the changes of the raw tables it
+        reads by that key; None (unknown) when a raw table it reads whole changed."""
+        changed = [raw for raw in model.sources if raw in self.raw]
+        if not changed:
             return UNCHANGED
-        rows = self.raw[raw]
-        if rows is None:
+        key = model.config.delta_key
+        if not key:
             return None
-        return Changed(key, f"select distinct {', '.join(key)} from {rows}")
+        parts = []
+        for raw in changed:
+            rows = self.raw[raw]
+            if rows is None or not keyed_by(raw, key):
+                return None
+            parts.append(f"select distinct {', '.join(key)} from {rows}")
+        return Changed(key, "\nunion\n".join(parts))
+
+
+def keyed_by(raw: str, key: tuple[str, ...]) -> bool:
+    """Whether a view with this delta_key reads the raw table by it (it has the columns)."""
+    known = BY_RAW_TABLE.get(raw)
+    return known is not None and set(key) <= set(known.column_names)
 
 
 def _matches(keys_sql: str, alias: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
@@ -231,12 +253,10 @@ class ChangedRows:
                 return None
             if changed.keys is None:
                 continue
-            if changed.key == (column,):
-                parts.append(changed.keys)
-            elif column in changed.values:
-                parts.append(changed.values[column])
-            else:
+            values = changed.values_of(column)
+            if values is None:
                 return None  # its rows changed, but not said by this column
+            parts.append(values)
         if not parts:
             return None
         keys = Changed(
@@ -304,14 +324,19 @@ class ChangedRows:
     def _select_restricted(self, model: Model, changed: Changed) -> str:
         key, cfg = changed.key, model.config
         assert changed.keys is not None
-        if cfg.materialized == "view" and cfg.delta_key == key and len(model.sources) == 1:
+        keyed = [raw for raw in model.sources if keyed_by(raw, key)]
+        if cfg.materialized == "view" and cfg.delta_key == key and keyed:
             # The view over the raw rows of those keys alone: by its delta_key promise,
             # exactly its rows for those keys, and far cheaper than filtering its output
             # when it ranks or deduplicates (stg_reviews).
-            raw = model.sources[0]
-            relation = self.renderer.relation(self.renderer.settings.raw_dataset, raw)
-            narrowed = _rows_matching(relation, changed.keys, key, key)
-            sql = self.renderer.render_model(model, incremental=False, narrowed={raw: narrowed})
+            raw_dataset = self.renderer.settings.raw_dataset
+            narrowed = {
+                raw: _rows_matching(
+                    self.renderer.relation(raw_dataset, raw), changed.keys, key, key
+                )
+                for raw in keyed
+            }
+            sql = self.renderer.render_model(model, incremental=False, narrowed=narrowed)
             return f"(\n{sql}\n)"
         return _rows_matching(self.renderer.ref(model.name), changed.keys, key, key)
 

@@ -18,7 +18,7 @@ from olist_cli.engine.project import DataTest, Project
 from olist_cli.engine.render import Renderer
 from olist_cli.engine.results import TestResult, metered
 from olist_cli.engine.state import Recorded, StateStore
-from olist_cli.errors import ProjectError
+from olist_cli.errors import ProjectError, WarehouseError
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
 
@@ -94,6 +94,8 @@ def _count_all(
             for i, test in enumerate(tests)
         )
         rows = warehouse.query(narrowed.reading(counts))
+    except WarehouseError:
+        raise
     except Exception as exc:
         raise BatchFailed(first_line(exc)) from exc
     by_index = {int(i): int(n) for i, n in rows}
@@ -159,6 +161,8 @@ def _check(
         message = f"{failures} failing row{'s' if failures != 1 else ''}" if failures else "ok"
         if on_changed_rows:
             message += f" {CHANGED_ROWS_NOTE}"
+    except WarehouseError:
+        raise  # a damaged warehouse fails the run, naming the table; no test can run
     except Exception as exc:  # a broken test is reported, and the other tests still run
         message = first_line(exc)
     return TestResult(
@@ -227,11 +231,16 @@ def run_tests(
     threads: int | None = None,
     all_or_nothing: bool = False,
     changes: RunChanges | None = None,
+    reuse: bool = False,
 ) -> list[TestResult]:
     """Run the selected tests; results in project order. ``on_event`` runs on this thread.
 
-    A test that passed (or warned) on exactly the same SQL and model data is not run
-    again: its recorded result is reported. ``all_or_nothing``: the caller publishes nothing if
+    Every test runs against the tables as they are, unless ``reuse``: then a test that
+    passed (or warned) on exactly the same SQL and model data reports its recorded
+    result, and one that passed on the data the run started from checks the rows
+    ``changes`` says changed since. A caller asks for that only where the records are
+    provably about these very tables (run-all, on a sealed warehouse: see
+    warehouse/duckdb_seal.py). ``all_or_nothing``: the caller publishes nothing if
     a test errors, and inside a DuckDB transaction a failed statement ends it, so tests
     after an error are reported as not run. ``threads=1`` runs on the calling thread and
     the warehouse's own connection (inside the caller's transaction). ``changes``: what
@@ -249,7 +258,7 @@ def run_tests(
     narrowed = Narrowed()
     narrower = (
         ChangedRows(project, renderer, changes, narrowed.keep)
-        if changes is not None and workers <= 1
+        if reuse and changes is not None and workers <= 1
         else None
     )
 
@@ -266,7 +275,7 @@ def run_tests(
             continue
         fingerprint = fingerprints[test.name] = _fingerprint(test, sql, state, raw_md5s)
         recorded = state.get("test", test.name)
-        if fingerprint is not None and recorded and recorded.fingerprint == fingerprint:
+        if reuse and fingerprint is not None and recorded and recorded.fingerprint == fingerprint:
             record(_cached(test, sql, recorded))
             continue
         if narrower is not None and narrower.eligible(test, sql, recorded):

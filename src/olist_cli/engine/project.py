@@ -36,10 +36,8 @@ MODEL_KEYS = (
     "unique_key",
     "partition_by",
     "cluster_by",
-    "incremental_key",
-    "lookback_days",
     "delta_key",
-    "rebuild_when",
+    "keys_from",
     "description",
     "columns",
     "tests",
@@ -54,14 +52,15 @@ class ModelConfig:
     unique_key: tuple[str, ...] = ()
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
-    incremental_key: str | None = None
-    lookback_days: int | None = None  # None: the settings default
-    # A view's rows for one value of these columns come only from its source's rows with
-    # that value: the promise that lets a run test only the keys whose rows changed.
+    # A view's rows for one value of these columns come only from the rows with that value
+    # of each raw table it reads that has them (any other raw table it reads whole): the
+    # promise that tells which of its rows a load changed.
     delta_key: tuple[str, ...] = ()
-    # An incremental model's refs whose data it reads whole: when one changed since the
-    # table was built, the table is rebuilt whole instead of merged.
-    rebuild_when: tuple[str, ...] = ()
+    # An incremental model's promise, ref -> column: its rows holding a value in that
+    # column are computed only from the ref's rows holding the same value there. A run
+    # then rebuilds just the rows of the values whose rows changed in each ref; a change
+    # to a ref not listed (read whole) rebuilds the table whole.
+    keys_from: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)  # column -> description
     tags: tuple[str, ...] = ()
@@ -212,24 +211,29 @@ def _model_config(layer: str, raw: dict[str, Any]) -> ModelConfig:
         unique_key=_tuple(raw.get("unique_key", []), "unique_key"),
         partition_by=_optional(raw.get("partition_by"), "partition_by"),
         cluster_by=_tuple(raw.get("cluster_by", []), "cluster_by"),
-        incremental_key=_optional(raw.get("incremental_key"), "incremental_key"),
-        lookback_days=raw.get("lookback_days"),
         delta_key=_tuple(raw.get("delta_key", []), "delta_key"),
-        rebuild_when=_tuple(raw.get("rebuild_when", []), "rebuild_when"),
+        keys_from=_keys_from(raw.get("keys_from")),
         description=str(raw.get("description", "")),
         columns={c: str(spec.get("description", "")) for c, spec in _columns(raw).items()},
         tags=tuple(str(t) for t in _list(raw.get("tags"), "tags")),
     )
-    if kind == "incremental" and not (config.unique_key and config.incremental_key):
-        raise ValueError("an incremental model needs unique_key and incremental_key in config()")
-    if config.rebuild_when and kind != "incremental":
-        raise ValueError("rebuild_when is for incremental models: a table is rebuilt anyway")
+    if kind == "incremental" and not config.unique_key:
+        raise ValueError("an incremental model needs unique_key in config()")
+    if config.keys_from and kind != "incremental":
+        raise ValueError("keys_from is for incremental models: a table is rebuilt anyway")
     if config.delta_key and kind != "view":
-        raise ValueError("delta_key is for views; an incremental model's rows change by unique_key")
-    days = config.lookback_days
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
-        raise ValueError(f"lookback_days must be a whole number of days >= 0, got {days!r}")
+        raise ValueError("delta_key is for views; an incremental model declares keys_from")
     return config
+
+
+def _keys_from(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("keys_from must be a dict {ref: column}, e.g. {'stg_orders': 'order_id'}")
+    return {
+        identifier(ref, "keys_from's ref"): identifier(c, "keys_from") for ref, c in value.items()
+    }
 
 
 def _generic_tests(env: Environment, model: Model, raw: dict[str, Any]) -> list[DataTest]:
@@ -331,13 +335,13 @@ def _model(env: Environment, path: Path) -> tuple[Model, list[DataTest]]:
     try:
         config = _model_config(layer, calls.config)
         refs, sources = tuple(dict.fromkeys(calls.refs)), tuple(dict.fromkeys(calls.sources))
-        unknown = [r for r in config.rebuild_when if r not in refs]
+        unknown = [r for r in config.keys_from if r not in refs]
         if unknown:
             names = ", ".join(unknown)
-            raise ValueError(f"rebuild_when names {names}, which the model does not ref")
-        if config.delta_key and (refs or len(sources) != 1):
+            raise ValueError(f"keys_from names {names}, which the model does not ref")
+        if config.delta_key and (refs or not sources):
             raise ValueError(
-                "delta_key is for a view that reads one raw table and no model, "
+                "delta_key is for a view that reads raw tables and no model, "
                 f"got {len(sources)} source(s) and {len(refs)} ref(s)"
             )
         model = Model(path.stem, path, layer, config, refs, sources, source)
@@ -408,7 +412,7 @@ def _unique_names(tests: list[DataTest]) -> tuple[DataTest, ...]:
 
 # -- the parse cache ---------------------------------------------------------------------
 
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 # What a parse depends on besides the SQL files: this parser, the generic tests' templates,
 # the Jinja environment and source() keys, the raw tables and the identifier rule. Their
 # source text is part of the key, so a changed olist (an editable install included)

@@ -1,10 +1,10 @@
 """The Jinja environment that models and tests render in, and template errors as ProjectError.
 
 Globals: ``ref``, ``source``, ``config`` and the warehouse dialect's helpers and type
-names. Per render: ``this``, ``is_incremental()`` and ``incremental_cutoff()`` (the
-watermark minus the lookback, as a SQL literal, computed by the engine before the model is
-rendered). Undefined names are errors (StrictUndefined), reported with the file and line
-they occur on.
+names. Per render: ``this``, ``is_incremental()`` and ``changed('column')`` (in an
+incremental build, a subquery of the values of one of the model's keys_from columns whose
+rows changed in its refs, gathered by the engine before the model is rendered). Undefined
+names are errors (StrictUndefined), reported with the file and line they occur on.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ TYPES = (
     "type_timestamp",
 )
 SOURCE_KEYS = {f.key: f.raw_table for f in SOURCE_FILES} | {t: t for t in BY_RAW_TABLE}
-EPOCH = "1970-01-01 00:00:00"
 _UNDEFINED = re.compile(r"'(\w+)' is undefined")
 _only_refs = functools.lru_cache(maxsize=4096)(only_refs)
 
@@ -153,7 +152,7 @@ class Renderer:
             config=lambda *args, **kwargs: "",  # read from the AST at load; renders as nothing
             **{name: getattr(dialect, name) for name in (*HELPERS, *TYPES)},
         )
-        self._names = (*self.env.globals, "this", "is_incremental", "incremental_cutoff")
+        self._names = (*self.env.globals, "this", "is_incremental", "changed")
         self._compiled: dict[str, Template] = {}
         self._tests: dict[str, str] = {}
         # Compiled templates also persist between runs (Jinja's own bytecode cache, keyed
@@ -214,33 +213,37 @@ class Renderer:
         model: Model,
         *,
         incremental: bool,
-        cutoff: str | None = None,
+        changed: Mapping[str, str] | None = None,
         narrowed: Mapping[str, str] | None = None,
     ) -> str:
-        """The model's SELECT; ``cutoff`` is what ``incremental_cutoff()`` renders as.
+        """The model's SELECT; ``changed``: column -> what ``changed(column)`` renders as.
 
-        A build passes the cutoff it computed from the table. Without one (validation,
-        the docs site, a dry run) an incremental render gets the epoch: a filter on it keeps
-        every row, so the SQL shown or estimated is never narrower than a real build's.
+        A build passes the relations of the values it gathered. Without them (validation,
+        the docs site, a dry run) an incremental render gets an empty set of the column's
+        values, said in the SQL, since the docs site shows this render to people.
         ``narrowed``: raw table -> a relation that ``source()`` renders as instead (a
         test of changed rows reads a view over its changed keys alone).
         """
         this = self.relation(self.settings.layer_schema(model.layer), model.name)
-        if incremental and cutoff is None:
-            # Said in the SQL too: the docs site shows this render to people.
-            cutoff = (
-                f"cast('{EPOCH}' as {self.dialect.type_timestamp}) "
-                "/* incremental_cutoff(): a build puts the table's watermark minus the "
-                "lookback here */"
-            )
+        columns = set(model.config.keys_from.values())
 
-        def incremental_cutoff() -> str:
-            if not incremental or cutoff is None:
+        def changed_values(column: str) -> str:
+            if not incremental:
                 raise ProjectError(
-                    "incremental_cutoff() is only defined in an incremental build: "
+                    "changed() is only defined in an incremental build: "
                     "use it inside {% if is_incremental() %}"
                 )
-            return cutoff
+            if column not in columns:
+                raise ProjectError(
+                    f"changed({column!r}): {column} is not one of the model's keys_from "
+                    f"columns ({', '.join(sorted(columns)) or 'none declared'})"
+                )
+            if changed is not None and column in changed:
+                return changed[column]
+            return (
+                f"(select {column} from {this} where false "
+                "/* changed(): a build lists the values whose rows changed here */)"
+            )
 
         extra: dict[str, Any] = {}
         if narrowed:
@@ -255,7 +258,7 @@ class Renderer:
             display_path(model.path),
             this=this,
             is_incremental=lambda: incremental,
-            incremental_cutoff=incremental_cutoff,
+            changed=changed_values,
             **extra,
         )
 

@@ -63,7 +63,7 @@ def model_definition(model: Model, sql: str) -> str:
         ",".join(cfg.unique_key),
         cfg.partition_by or "",
         ",".join(cfg.cluster_by),
-        cfg.incremental_key or "",
+        ",".join(f"{ref}:{column}" for ref, column in sorted(cfg.keys_from.items())),
     )
 
 
@@ -75,6 +75,22 @@ class Recorded:
     definition: str
     status: str
     failures: int
+
+
+def forget_unsealed(warehouse: Warehouse, schema: str) -> bool:
+    """Drop every record of past work unless the warehouse is sealed; whether any was dropped.
+
+    Records are evidence only about the tables they were written beside: once another
+    program may have written the file, a model "up to date" or a test "passed" by its
+    record could describe tables that are no longer there.
+    """
+    if warehouse.sealed or not warehouse.table_exists(schema, STATE_TABLE):
+        return False
+    relation = warehouse.relation(schema, STATE_TABLE)
+    if not warehouse.query(f"select count(*) from {relation}")[0][0]:
+        return False
+    warehouse.execute(f"delete from {relation} where true")
+    return True
 
 
 class StateStore:

@@ -75,7 +75,7 @@ class LoadedRows:
     before the load, counted as multisets (a third copy of a row is one row inserted),
     when the adapter compared the two; None when it rewrote the table without comparing.
     ``replaced`` says the table was rewritten whole rather than changed in place.
-    ``changes``: when the caller asked to keep them and the table changed in place, a
+    ``changes``: when the caller asked to keep them and the table was compared with the file, a
     relation on this connection of the rows deleted and inserted (the table's columns and
     a boolean ``olist_inserted``), until the connection closes or its transaction rolls back.
     """
@@ -87,6 +87,18 @@ class LoadedRows:
     changes: str | None = None
 
 
+@dataclass(frozen=True)
+class ReplacedRows:
+    """What ``replace_rows`` did: rows inserted and deleted; ``new_rows``, a relation of the
+    rows inserted, and ``touched``, a SELECT of the rows deleted and inserted, both
+    readable until the connection closes or its transaction rolls back."""
+
+    inserted: int
+    deleted: int
+    new_rows: str
+    touched: str
+
+
 class Warehouse(Protocol):
     """A connection to one warehouse; schemas are DuckDB schemas or BigQuery datasets."""
 
@@ -95,6 +107,13 @@ class Warehouse(Protocol):
     # True when write_audit_publish() holds state on the adapter's own connection, so the
     # work inside it must run on the calling thread (DuckDB: one transaction).
     audit_on_one_connection: ClassVar[bool]
+    # True when ``load_csv(keep_changes=True)`` keeps the rows a load changed and
+    # ``kept_rows``/``replace_rows`` keep scratch tables: what tracking changes needs.
+    # With audit_on_one_connection they live on the adapter's own connection only.
+    keeps_changes: ClassVar[bool]
+    # Whether, when it was opened, nothing but olist had written the warehouse since the
+    # last olist run sealed it (see ``seal``): only then are olist's records evidence.
+    sealed: bool
 
     def relation(self, schema: str, name: str) -> str:
         """The quoted, fully qualified name of a table or view."""
@@ -148,20 +167,23 @@ class Warehouse(Protocol):
         """Create or replace a table from a SELECT, atomically; return its row count."""
         ...
 
-    def merge(
+    def kept_rows(self, select_sql: str, *, prefix: str = "olist_kept") -> str:
+        """A scratch table holding the SELECT's rows, readable until the connection closes
+        (or, on DuckDB, its transaction rolls back): a run's record of what it changed."""
+        ...
+
+    def replace_rows(
         self,
         schema: str,
         name: str,
-        select_sql: str,
+        rows_sql: str,
         *,
         unique_key: Sequence[str],
-        target_filter: str | None = None,
-    ) -> int:
-        """Upsert the SELECT's rows into the table on ``unique_key``; return rows merged.
-
-        ``target_filter`` (a condition on the table, aliased ``t``) limits the table rows a
-        key can match, as in a MERGE's ON clause: the engine passes the touched partitions.
-        """
+        matching: str,
+    ) -> ReplacedRows:
+        """Replace the table's rows that ``matching`` selects (a condition on its rows,
+        aliased ``t``), and those whose ``unique_key`` a new row holds, by the SELECT's
+        rows; atomically."""
         ...
 
     def load_csv(
@@ -195,6 +217,10 @@ class Warehouse(Protocol):
 
         On an exception nothing is published and readers see the previous tables.
         """
+        ...
+
+    def seal(self) -> None:
+        """Mark the warehouse as this run leaves it, after its last write."""
         ...
 
     def close(self) -> None: ...

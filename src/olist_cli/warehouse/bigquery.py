@@ -39,6 +39,8 @@ Choices that shape results, and why:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import threading
 import uuid
@@ -56,7 +58,13 @@ from olist_cli.dataset import LOAD_METADATA_TABLE, Column, ColumnType
 from olist_cli.engine.results import JobBytes
 from olist_cli.engine.state import STATE_TABLE
 from olist_cli.errors import LoadError, OlistError, UsageError
-from olist_cli.warehouse.base import LoadedRows, Params, insert_as_values
+from olist_cli.warehouse.base import (
+    CHANGE_INSERTED,
+    LoadedRows,
+    Params,
+    ReplacedRows,
+    insert_as_values,
+)
 from olist_cli.warehouse.bigquery_errors import (
     bigquery_error,
     is_transient,
@@ -82,6 +90,10 @@ BIGQUERY_TYPES: dict[ColumnType, str] = {
 # The REST API reports column types by their legacy names.
 _STANDARD_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
 AUDIT_SUFFIX = "__audit"
+# The dataset beside the raw one for a run's scratch tables (changed rows, new rows).
+SCRATCH_SUFFIX = "__scratch"
+# Beside the raw tables: the digest of every olist table's metadata, see ``seal``.
+SEAL_TABLE = "_olist_seal"
 # Published after everything else: a crash before they are copied leaves the old rows,
 # so the next run rebuilds (or reloads) what this one did; never the reverse.
 BOOKKEEPING = frozenset({STATE_TABLE, LOAD_METADATA_TABLE})
@@ -225,6 +237,8 @@ class BigQueryWarehouse:
     name: ClassVar[str] = "bigquery"
     # Audit datasets hold no per-connection state: models may build concurrently.
     audit_on_one_connection: ClassVar[bool] = False
+    # A load compares the file with the table (EXCEPT DISTINCT) and keeps what changed.
+    keeps_changes: ClassVar[bool] = True
 
     def __init__(self, settings: Settings, *, client: bigquery.Client | None = None) -> None:
         self.settings = settings
@@ -252,11 +266,73 @@ class BigQueryWarehouse:
         self._audit_token = re.compile(
             "`" + re.escape(self.project) + r"\.(\w+)" + AUDIT_SUFFIX + r"\.(\w+)`"
         )
+        self._scratch: list[str] = []  # scratch tables of this connection, deleted at close
+        self._scratch_lock = threading.Lock()
 
     # -- plumbing ------------------------------------------------------------------------
 
+    @functools.cached_property
+    def sealed(self) -> bool:
+        """Whether every olist table is as the last olist run left it, as far as their
+        metadata tells: each table's rows and bytes, digested, against the digest that run
+        stored. An edit that keeps every row count and byte size (a value replaced by one
+        as long) is not seen; the modification time would see it, but the emulator the
+        suite runs on moves it by itself, so no test could hold it. `olist test` always
+        tests the tables as they are."""
+        try:
+            stored = self._run(
+                f"SELECT identity FROM {self._token(self.settings.raw_dataset, SEAL_TABLE)}",
+                what="read the seal",
+            ).rows
+        except OlistError:
+            return False  # no seal yet
+        return bool(stored) and stored[0][0] == self._identity()
+
+    def seal(self) -> None:
+        """Store the digest of every olist table's metadata, after this run's last write."""
+        self._drop_scratch()
+        token = self._token(self.settings.raw_dataset, SEAL_TABLE)
+        self._run(
+            f"CREATE OR REPLACE TABLE {token} AS SELECT ? AS identity",
+            [self._identity()],
+            what="write the seal",
+        )
+
+    def _identity(self) -> str:
+        """A digest of (dataset, table, rows, bytes) of every table in olist's datasets."""
+        prefix = f"{self.settings.target_schema}_"
+        listed = self._api(
+            "list datasets", lambda: list(self.client.list_datasets(retry=self._retry))
+        )
+        datasets = sorted(
+            d.dataset_id
+            for d in listed
+            if d.dataset_id == self.settings.raw_dataset
+            or (
+                d.dataset_id.startswith(prefix)
+                and not d.dataset_id.endswith((AUDIT_SUFFIX, SCRATCH_SUFFIX))
+            )
+        )
+        rows = []
+        for dataset in datasets:
+            rows += self._run(
+                "SELECT ? AS dataset, table_id, row_count, size_bytes "
+                f"FROM {self._token(dataset, '__TABLES__')} WHERE table_id != ?",
+                [dataset, SEAL_TABLE],
+                what=f"list the tables of {dataset}",
+            ).rows
+        return hashlib.sha256(repr(sorted(rows)).encode()).hexdigest()
+
     def close(self) -> None:
+        self._drop_scratch()
         self.client.close()
+
+    def _drop_scratch(self) -> None:
+        with self._scratch_lock:
+            scratch, self._scratch = self._scratch, []
+        for table in scratch:  # litter at worst: the scratch dataset holds nothing else
+            with suppress(Exception):
+                self.client.delete_table(table, not_found_ok=True, retry=self._retry)
 
     def _token(self, dataset: str, name: str) -> str:
         return f"`{self.project}.{dataset}.{name}`"
@@ -729,37 +805,97 @@ class BigQueryWarehouse:
         table = self._get_table(dataset, name)
         return int(table.num_rows or 0) if table is not None else 0
 
-    def merge(
+    def kept_rows(
+        self, select_sql: str, *, prefix: str = "olist_kept", as_written: bool = False
+    ) -> str:
+        """A table in the scratch dataset holding the SELECT's rows, until ``close``.
+
+        ``as_written``: the SQL names audit relations this session has not written on
+        purpose (a load's own scratch table), so they are not read from the published."""
+        dataset = f"{self.settings.raw_dataset}{SCRATCH_SUFFIX}"
+        self._ensure_dataset(dataset)
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self._run(
+            f"CREATE TABLE {self._token(dataset, name)} AS\n"
+            f"{select_sql if as_written else self._for_read(select_sql)}",
+            what=f"keep rows in {dataset}.{name}",
+        )
+        with self._scratch_lock:
+            self._scratch.append(self._ref(dataset, name))
+        return self._token(dataset, name)
+
+    def replace_rows(
         self,
         schema: str,
         name: str,
-        select_sql: str,
+        rows_sql: str,
         *,
         unique_key: Sequence[str],
-        target_filter: str | None = None,
-    ) -> int:
+        matching: str,
+    ) -> ReplacedRows:
+        """DELETE the matching rows and those of the new keys, INSERT the new rows, in one
+        transaction; the old and new rows are kept in scratch tables first."""
         dataset = self._dataset_of(schema)
         if dataset != schema:
-            self._mirror(schema, name)  # the published table, copied in to be merged into
-        cols = [c for c, _ in self.columns(schema, name)]
-        on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in unique_key)
-        if target_filter:
-            # Constants only (the engine computes the touched partitions first), so
-            # BigQuery prunes the target to those partitions.
-            on = f"{on} AND {target_filter}"
-        updates = ", ".join(
-            f"{quote_ident(c)} = s.{quote_ident(c)}" for c in cols if c not in unique_key
+            self._mirror(schema, name)  # the published table, copied in to be changed
+        target = self._token(dataset, name)
+        cols = ", ".join(quote_ident(c) for c, _ in self.columns(schema, name))
+        new = self.kept_rows(rows_sql, prefix="olist_new")
+        same_key = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in unique_key)
+        condition = f"({matching}) OR EXISTS (SELECT 1 FROM {new} AS s WHERE {same_key})"
+        old = self.kept_rows(
+            f"SELECT {cols} FROM {target} AS t WHERE {condition}", prefix="olist_old"
         )
-        col_list = ", ".join(quote_ident(c) for c in cols)
-        values = ", ".join(f"s.{quote_ident(c)}" for c in cols)
-        result = self._run(
-            f"MERGE INTO {self._token(dataset, name)} AS t\n"
-            f"USING (\n{self._for_read(select_sql)}\n) AS s\nON {on}\n"
-            f"WHEN MATCHED THEN UPDATE SET {updates}\n"
-            f"WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})",
-            what=f"merge into {dataset}.{name}",
+        with self.transaction():
+            self._run(f"DELETE FROM {target} AS t WHERE {condition}", what=f"replace in {name}")
+            self._run(
+                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {new}", what=f"replace in {name}"
+            )
+        inserted, deleted = self.query(
+            f"SELECT (SELECT COUNT(*) FROM {new}), (SELECT COUNT(*) FROM {old})"
+        )[0]
+        return ReplacedRows(
+            int(inserted),
+            int(deleted),
+            new_rows=new,
+            touched=f"SELECT {cols} FROM {old} UNION ALL SELECT {cols} FROM {new}",
         )
-        return int(result.job.num_dml_affected_rows or 0)
+
+    def _changes_of_load(
+        self, schema: str, table: str, loading: str, columns: Sequence[Column]
+    ) -> tuple[str, int, int] | None:
+        """The rows only in the new file or only in the table, as multisets (each copy of a
+        repeated row numbered), kept with ``olist_inserted``; (relation, +rows, -rows).
+
+        None when the table is new or of other columns, or holds FLOAT64 columns, which
+        BigQuery cannot compare this way (geolocation, which no incremental model reads).
+        """
+        current = self.columns(schema, table)
+        expected = [(c.name, BIGQUERY_TYPES[c.type]) for c in columns]
+        if current != expected or any(c.type is ColumnType.FLOAT64 for c in columns):
+            return None
+        listed = ", ".join(quote_ident(c.name) for c in columns)
+
+        def numbered(relation: str) -> str:
+            return (
+                f"SELECT {listed}, ROW_NUMBER() OVER (PARTITION BY {listed}) AS olist_copy "
+                f"FROM {relation}"
+            )
+
+        published = self._for_read(self.relation(schema, table))
+        kept = self.kept_rows(
+            f"WITH f AS ({numbered(loading)}), t AS ({numbered(published)})\n"
+            f"SELECT {listed}, TRUE AS {CHANGE_INSERTED} FROM "
+            "(SELECT * FROM f EXCEPT DISTINCT SELECT * FROM t)\n"
+            f"UNION ALL SELECT {listed}, FALSE FROM "
+            "(SELECT * FROM t EXCEPT DISTINCT SELECT * FROM f)",
+            prefix="olist_delta",
+            as_written=True,
+        )
+        inserted, deleted = self.query(
+            f"SELECT COUNTIF({CHANGE_INSERTED}), COUNTIF(NOT {CHANGE_INSERTED}) FROM {kept}"
+        )[0]
+        return kept, int(inserted or 0), int(deleted or 0)
 
     # -- raw loads -----------------------------------------------------------------------
 
@@ -790,7 +926,7 @@ class BigQueryWarehouse:
         *,
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
-        keep_changes: bool = False,  # a whole-table load has no changed rows to keep
+        keep_changes: bool = False,
     ) -> LoadedRows:
         """Replace ``table`` with the typed rows of a CSV file: a local path or a gs:// URI.
 
@@ -799,7 +935,8 @@ class BigQueryWarehouse:
         (see the module docstring for why not before); a crash between the two only
         makes the next run load the file again. The table is always replaced whole
         (``replace`` is accepted and ignored): a load job costs nothing, while a
-        difference would be billed DML over the whole table.
+        difference would be billed DML over the whole table. ``keep_changes``: compare
+        the loaded rows with the table first, and keep what changed (``_changes_of_load``).
         """
         source = str(path)
         remote = source.startswith("gs://")
@@ -849,6 +986,9 @@ class BigQueryWarehouse:
                     raise load_error(file_name, local, columns, jobs[-1].errors, exc) from None
                 raise LoadError(str(self._fail(f"{file_name}: load into {schema}", exc))) from None
             rows = int(job.output_rows or 0)
+            changes = None
+            if keep_changes and not replace:
+                changes = self._changes_of_load(schema, table, f"`{scratch}`", columns)
             try:
                 self._copy(scratch, self._ref(dataset, table), what=f"{file_name}: swap in {table}")
             except OlistError as exc:
@@ -859,7 +999,10 @@ class BigQueryWarehouse:
                 self.client.delete_table(scratch, not_found_ok=True, retry=self._retry)
         if before_commit is not None:
             before_commit(rows)
-        return LoadedRows(rows)
+        if changes is None:
+            return LoadedRows(rows)
+        kept, inserted, deleted = changes
+        return LoadedRows(rows, inserted=inserted, deleted=deleted, changes=kept)
 
 
 def _label(sql: str) -> str:

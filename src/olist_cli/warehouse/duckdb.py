@@ -13,8 +13,9 @@ import duckdb
 
 from olist_cli.dataset import Column, ColumnType
 from olist_cli.errors import WarehouseError
-from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params
+from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params, ReplacedRows
 from olist_cli.warehouse.duckdb_errors import MAX_RECORD_CHARS, csv_load_error
+from olist_cli.warehouse.duckdb_seal import is_sealed, write_seal
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
     ColumnType.STRING: "VARCHAR",
@@ -42,6 +43,13 @@ _ROWID = "olist_rowid"
 # in the hash column).
 _PART = "olist_part"
 _FILE_ROW, _TABLE_ROW, _FILE_TOTAL, _TABLE_TOTAL = 1, 2, 3, 4
+
+
+_CORRUPT = "Corrupt database file"
+
+
+def _first(text: str) -> str:
+    return (text.strip().splitlines() or ["unknown error"])[0]
 
 
 def quote_ident(name: str) -> str:
@@ -95,6 +103,8 @@ class DuckDBWarehouse:
 
     name: ClassVar[str] = "duckdb"
     audit_on_one_connection: ClassVar[bool] = True
+    # A load by difference knows the rows it changed, and can keep them (on a connection).
+    keeps_changes: ClassVar[bool] = True
 
     def __init__(
         self, path: Path | str, *, threads: int | None = None, memory_limit: str | None = None
@@ -117,6 +127,8 @@ class DuckDBWarehouse:
         self._local = threading.local()
         self._main_thread = threading.get_ident()
         self.dialect = DuckDBDialect()
+        # Read once, holding the file, before this run writes: see duckdb_seal.py.
+        self.sealed = isinstance(self.path, Path) and is_sealed(self.path)
 
     # -- connection plumbing -------------------------------------------------------------
 
@@ -134,6 +146,37 @@ class DuckDBWarehouse:
 
     def close(self) -> None:
         self._con.close()
+
+    def seal(self) -> None:
+        """Checkpoint and record the file's identity: the next run can then trust what
+        this one recorded in it (see duckdb_seal.py)."""
+        if isinstance(self.path, Path):
+            self.execute("CHECKPOINT")
+            write_seal(self.path)
+
+    def damaged(self, exc: duckdb.Error) -> WarehouseError | None:
+        """A one-line error naming the tables that cannot be read, when ``exc`` says the
+        file is damaged (DuckDB checks each block's checksum when it reads it)."""
+        if _CORRUPT not in str(exc):
+            return None
+        bad = []
+        probe = self._con.cursor()  # its own transaction: the failed one may be aborted
+        for schema, table in probe.execute(
+            "select schema_name, table_name from duckdb_tables() where not temporary order by 1, 2"
+        ).fetchall():
+            try:  # every column of every row: reads each of the table's blocks
+                probe.execute(
+                    f"select count(*) from {self.relation(schema, table)} "
+                    "where hash(columns(*)) is not null"
+                ).fetchall()
+            except duckdb.Error:
+                bad.append(f"{schema}.{table}")
+        where = ", ".join(bad) if bad else "a table"
+        return WarehouseError(
+            f"the warehouse file {self.path} is damaged: {where} cannot be read "
+            f"({_first(str(exc))}); restore it from a backup, or move it away and run "
+            "`olist run-all` to rebuild it"
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -175,17 +218,31 @@ class DuckDBWarehouse:
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
 
     def execute(self, sql: str, params: Params = None) -> None:
-        self.con.execute(sql, params)
+        with self._reading():
+            self.con.execute(sql, params)
 
     def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql, params).fetchall()
+        with self._reading():
+            return self.con.execute(sql, params).fetchall()
 
     def query_columns(
         self, sql: str, params: Params = None
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        result = self.con.execute(sql, params)
-        names = [d[0] for d in result.description or []]
-        return names, result.fetchall()
+        with self._reading():
+            result = self.con.execute(sql, params)
+            names = [d[0] for d in result.description or []]
+            return names, result.fetchall()
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A damaged file is the warehouse's error, not the statement's: say which table."""
+        try:
+            yield
+        except duckdb.Error as exc:
+            damage = self.damaged(exc)
+            if damage is not None:
+                raise damage from None
+            raise
 
     # -- catalogue -----------------------------------------------------------------------
 
@@ -221,7 +278,7 @@ class DuckDBWarehouse:
     # -- materializations ----------------------------------------------------------------
 
     def create_view(self, schema: str, name: str, select_sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE VIEW {self.relation(schema, name)} AS\n{select_sql}")
+        self.execute(f"CREATE OR REPLACE VIEW {self.relation(schema, name)} AS\n{select_sql}")
 
     def create_table_as(
         self,
@@ -237,7 +294,7 @@ class DuckDBWarehouse:
         order = [c for c in [partition_by, *cluster_by] if c]
         order_sql = f"\nORDER BY {', '.join(quote_ident(c) for c in order)}" if order else ""
         relation = self.relation(schema, name)
-        self.con.execute(
+        self.execute(
             f"CREATE OR REPLACE TABLE {relation} AS\nSELECT * FROM (\n{select_sql}\n){order_sql}"
         )
         return self.row_count(schema, name)
@@ -256,7 +313,7 @@ class DuckDBWarehouse:
         values = [list(column) for column in zip(*rows, strict=True)]
         listed = ", ".join(quote_ident(column) for column, _ in columns)
         unnested = ", ".join(f"unnest(?::{type_}[])" for _, type_ in columns)
-        self.con.execute(
+        self.execute(
             f"INSERT INTO {self.relation(schema, name)} ({listed}) SELECT {unnested}", values
         )
 
@@ -264,7 +321,7 @@ class DuckDBWarehouse:
         """The name of a temporary table holding the SELECT's rows, kept until the
         connection closes or its transaction rolls back (a run's changed rows)."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        self.con.execute(f"CREATE TEMP TABLE {name} AS\n{select_sql}")
+        self.execute(f"CREATE TEMP TABLE {name} AS\n{select_sql}")
         return name
 
     @contextmanager
@@ -277,41 +334,50 @@ class DuckDBWarehouse:
             # After a failed statement the transaction refuses even this; the temporary
             # table then goes with the connection, and the first error is the one to see.
             with suppress(duckdb.Error):
-                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+                self.execute(f"DROP TABLE IF EXISTS {name}")
 
-    def merge(
+    def replace_rows(
         self,
         schema: str,
         name: str,
-        select_sql: str,
+        rows_sql: str,
         *,
         unique_key: Sequence[str],
-        target_filter: str | None = None,
-    ) -> int:
-        """Upsert the SELECT's rows on ``unique_key``: MERGE's result, as DELETE + INSERT.
+        matching: str,
+    ) -> ReplacedRows:
+        """Replace the table's rows that ``matching`` selects (a condition on alias ``t``),
+        and those whose key a new row holds, by the SELECT's rows, in one transaction.
 
-        The table's rows whose key the SELECT holds (only among those ``target_filter``
-        keeps, as the MERGE's ON clause would) are deleted and the SELECT's rows inserted,
-        in one transaction: the rows a MERGE with WHEN MATCHED UPDATE / WHEN NOT MATCHED
-        INSERT leaves, for a SELECT with unique keys (the unique tests check the model's).
-        On DuckDB this is faster: an UPDATE rewrites the updated rows' compressed column
-        segments at the checkpoint, while deleted rows are only marked and new ones
-        appended (a one-month step at scale 10: 6.5-6.7 s instead of 7.1 s; at scale 1
-        the close-time checkpoint 0.08 s instead of 0.14 s). NULL keys match nothing, as
-        in a MERGE. The SELECT is read twice: the engine passes its staged rows.
+        The new rows are computed once, into a scratch table; the old ones are found once,
+        by rowid, so the DELETE touches exactly them (an UPDATE would rewrite compressed
+        column segments at the checkpoint; deleted rows are only marked). Both scratch
+        tables stay until the connection closes or its transaction rolls back: they are
+        the run's record of the rows it changed.
         """
         relation = self.relation(schema, name)
         cols = ", ".join(quote_ident(c) for c, _ in self.columns(schema, name))
-        matched = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in unique_key)
-        where = f"EXISTS (SELECT 1 FROM (\n{select_sql}\n) AS s WHERE {matched})"
-        if target_filter:
-            where = f"{where} AND {target_filter}"
+        new = self.kept_rows(rows_sql, prefix="olist_new")
+        same_key = " and ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in unique_key)
+        old = self.kept_rows(
+            f"select t.rowid as {_ROWID}, {cols} from {relation} as t\n"
+            f"where ({matching}) or exists (select 1 from {new} as s where {same_key})",
+            prefix="olist_old",
+        )
         with self.transaction():
-            self.con.execute(f"DELETE FROM {relation} AS t WHERE {where}")
-            result = self.con.execute(
-                f"INSERT INTO {relation} ({cols}) SELECT {cols} FROM (\n{select_sql}\n) AS s"
-            ).fetchall()
-        return int(result[0][0]) if result and result[0] else 0
+            self.execute(f"DELETE FROM {relation} WHERE rowid IN (SELECT {_ROWID} FROM {old})")
+            self.execute(f"INSERT INTO {relation} ({cols}) SELECT {cols} FROM {new}")
+        inserted, deleted = (
+            int(n)
+            for n in self.query(
+                f"select (select count(*) from {new}), (select count(*) from {old})"
+            )[0]
+        )
+        return ReplacedRows(
+            inserted,
+            deleted,
+            new_rows=new,
+            touched=f"select {cols} from {old} union all select {cols} from {new}",
+        )
 
     # -- raw loads -----------------------------------------------------------------------
 
@@ -430,20 +496,23 @@ class DuckDBWarehouse:
                     or (0, 0, 0, 0)
                 )
             rows = before + inserted - deleted
-            if rewritten > REPLACE_ABOVE_REWRITTEN_SHARE * rows:
-                # Parsed once more, rather than kept: this is the rare case.
-                self._replace_from_file(relation, path, columns)
-                return LoadedRows(rows, inserted=inserted, deleted=deleted, replaced=True)
             removed = f"SELECT {_ROWID} FROM {changed} WHERE {_PART} = {_TABLE_ROW}"
             added = f"SELECT {listed} FROM {changed} WHERE {_PART} = {_FILE_ROW}"
             kept = None
             if keep_changes:
-                # Read before the delete: the deleted rows' values live only in the table.
+                # Read before the delete or the rewrite: the deleted rows' values live only
+                # in the table. Kept either way: what changed is known, however it is written.
                 kept = f"olist_delta_{uid}"
                 self.con.execute(
                     f"CREATE TEMP TABLE {kept} AS\n"
                     f"SELECT {listed}, true AS {CHANGE_INSERTED} FROM ({added})\n"
                     f"UNION ALL SELECT {listed}, false FROM {relation} WHERE rowid IN ({removed})"
+                )
+            if rewritten > REPLACE_ABOVE_REWRITTEN_SHARE * rows:
+                # Parsed once more, rather than kept: this is the rare case.
+                self._replace_from_file(relation, path, columns)
+                return LoadedRows(
+                    rows, inserted=inserted, deleted=deleted, replaced=True, changes=kept
                 )
             if rewritten:
                 self.con.execute(f"DELETE FROM {relation} WHERE rowid IN ({removed})")
