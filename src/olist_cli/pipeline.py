@@ -112,6 +112,7 @@ def run_command(
     from olist_cli.settings import load_settings
 
     record = RunRecord(command=command, args=args)
+    reporter.bind(run_id=record.run_id, command=command)
     settings = None
     error: OlistError | None = None
     try:
