@@ -377,6 +377,7 @@ def status(
     """Show the last load of each raw table, the last run, table freshness and failing tests."""
     import json
 
+    from olist_cli.credentials import check_secret_files
     from olist_cli.errors import OlistError
     from olist_cli.pipeline import open_warehouse, warehouse_lock
     from olist_cli.settings import load_settings
@@ -385,6 +386,8 @@ def status(
     reporter = _reporter(ctx)
     try:
         settings = load_settings()
+        for warning in check_secret_files(settings):  # on stderr: --json's stdout stays JSON
+            reporter.error(warning, level="warning", stage="settings")
         if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
             found = Status()  # nothing built yet: say so without creating a database
         else:
