@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,3 +143,238 @@ def test_the_image_is_small_and_holds_no_build_leftovers(image: dict[str, Any]) 
         assert not (root / "run" / "olist-build" / "ca.crt").exists()  # the build's CA
         assert not (root / "usr" / "bin" / "apt-get").exists()  # no package manager
         assert (root / "opt" / "olist" / "share" / "olist" / "sql" / "warehouse").is_dir()
+
+
+# -- docs/deploy.md: every command that can be checked here ------------------------------
+# (These need no image: they read the page, the Containerfile, the script and olist --help.)
+
+DOC = REPO / "docs" / "deploy.md"
+CONTAINERFILE = REPO / "Containerfile"
+# What olist reads besides its OLIST_* settings: the Kaggle client's and Google's variables.
+OTHER_VARIABLES = {
+    "KAGGLE_USERNAME",
+    "KAGGLE_KEY",
+    "KAGGLE_CONFIG_DIR",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+}
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
+def shell_commands(script: str) -> list[list[str]]:
+    """Each simple command of a shell script, as words (continuations joined, comments off)."""
+    commands = []
+    for line in script.replace("\\\n", " ").splitlines():
+        current: list[str] = []
+        for word in [*shlex.split(line, comments=True), ";"]:
+            word = word.lstrip("(") if not current else word
+            if word in {"|", "&&", ";", "do", "done"} or word.endswith((";", ")")):
+                if word not in {"|", "&&", ";", "do", "done"}:
+                    current.append(word.rstrip(";)"))
+                if current:
+                    commands.append(current)
+                current = []
+            else:
+                current.append(word)
+    return commands
+
+
+def all_shell_commands() -> list[list[str]]:
+    found = [c for block in blocks("bash") for c in shell_commands(block)]
+    for workflow in workflows():
+        for job in workflow["jobs"].values():
+            found += [c for s in job["steps"] if "run" in s for c in shell_commands(s["run"])]
+    return found
+
+
+def commands_of(program: str, *subcommand: str) -> list[list[str]]:
+    n = len(subcommand)
+    return [c for c in all_shell_commands() if c[0] == program and c[1 : 1 + n] == [*subcommand]]
+
+
+def option(command: list[str], name: str) -> str | None:
+    """The value of ``--name=value`` or ``--name value`` in a command's words."""
+    for i, word in enumerate(command):
+        if word.startswith(f"{name}="):
+            return word.split("=", 1)[1]
+        if word == name:
+            return command[i + 1]
+    return None
+
+
+def yaml_documents() -> list[Any]:
+    import yaml
+
+    return [yaml.safe_load(block) for block in blocks("yaml")]
+
+
+def cronjob() -> dict[str, Any]:
+    [found] = [d for d in yaml_documents() if d.get("kind") == "CronJob"]
+    return dict(found)
+
+
+def cronjob_container() -> dict[str, Any]:
+    [container] = cronjob()["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    return dict(container)
+
+
+def workflows() -> list[dict[str, Any]]:
+    return [d for d in yaml_documents() if "jobs" in d]
+
+
+def docker_runs() -> list[list[str]]:
+    return commands_of("docker", "run")
+
+
+def after_image(command: list[str], image: str) -> list[str]:
+    return command[command.index(image) + 1 :]
+
+
+def containerfile_instruction(name: str) -> str:
+    [line] = [x for x in CONTAINERFILE.read_text().splitlines() if x.startswith(f"{name} ")]
+    return line.split(" ", 1)[1]
+
+
+def olist_invocations() -> list[list[str]]:
+    """Every argument list the page gives the image's entry point."""
+    [create] = commands_of("gcloud", "run", "jobs", "create")
+    found = [option(create, "--args").split(",")]  # type: ignore[union-attr]
+    found.append(cronjob_container()["args"])
+    for run in docker_runs():
+        found.append(after_image(run, "$IMAGE"))
+    for run in commands_of("podman", "run"):
+        found.append(after_image(run, script_default_tag()))
+    return found
+
+
+def script_default_tag() -> str:
+    [tag] = re.findall(r'^TAG="([^"]+)"$', SCRIPT.read_text(), re.M)
+    return tag
+
+
+def help_of(*command: str) -> str:
+    from typer.testing import CliRunner
+
+    from olist_cli.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, f"olist {' '.join(command)} --help: {result.output}"
+    return result.output
+
+
+def test_the_page_builds_the_image_with_the_script_and_runs_what_it_built() -> None:
+    tag = script_default_tag()
+    assert tag == "localhost/olist:latest"
+    [build] = commands_of("scripts/build-image.sh")
+    script_help = subprocess.run(
+        ["bash", str(SCRIPT), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert all(word in script_help for word in build[1:] if word.startswith("--"))
+    assert option(build, "--tag") == tag
+    [push] = commands_of("buildah", "push")
+    assert push[2:] == [tag, "docker://$IMAGE"]
+    assert [run[3] for run in commands_of("podman", "run")] == [tag]
+
+
+def test_the_image_name_is_one_and_names_the_package_version() -> None:
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    [exported] = re.findall(r'^export IMAGE="([^"]+)"$', "\n".join(blocks("bash")), re.M)
+    assert exported == f"$REGION-docker.pkg.dev/$PROJECT/olist/olist:{version}"
+    tail = f"-docker.pkg.dev/my-project/olist/olist:{version}"
+    assert cronjob_container()["image"] == f"europe-west1{tail}"
+    [workflow] = workflows()
+    assert workflow["jobs"]["run-all"]["env"]["IMAGE"] == f"europe-west1{tail}"
+    [create] = commands_of("gcloud", "run", "jobs", "create")
+    assert option(create, "--image") == "$IMAGE"
+
+
+def test_every_runner_uses_the_image_entry_point_and_user() -> None:
+    entrypoint = json.loads(containerfile_instruction("ENTRYPOINT"))
+    user = containerfile_instruction("USER")
+    assert entrypoint == ["/opt/olist/bin/olist"]
+    page = DOC.read_text(encoding="utf-8")
+    assert f"`{entrypoint[0]}`" in page and f"`{user}`" in page
+    [create] = commands_of("gcloud", "run", "jobs", "create")
+    assert option(create, "--command") is None  # the entry point stays olist
+    assert "command" not in cronjob_container()
+    assert all("--entrypoint" not in run for run in docker_runs())
+    security = cronjob()["spec"]["jobTemplate"]["spec"]["template"]["spec"]["securityContext"]
+    assert f"{security['runAsUser']}:{security['runAsGroup']}" == user
+    assert security["runAsNonRoot"] is True
+    [chown] = commands_of("sudo", "chown")  # the files the image's user must own
+    assert user in chown
+
+
+def test_every_olist_option_on_the_page_is_one_olist_has() -> None:
+    invocations = olist_invocations()
+    assert len(invocations) == 4  # Cloud Run, the CronJob, GitHub Actions, podman
+    commands = {"download", "archive", "load", "transform", "test", "run-all", "status"}
+    top = help_of()
+    for args in invocations:
+        [command] = [a for a in args if a in commands]
+        at = args.index(command)
+        for word in args[:at]:
+            assert not word.startswith("--") or word in top, (word, args)
+        assert option(args[:at], "--log-format") in (None, "text", "json")
+        options = help_of(command)
+        for word in args[at + 1 :]:
+            assert not word.startswith("-") or word.split("=")[0] in options, (word, args)
+        if option(args, "--source") is not None:
+            assert option(args, "--source") in ("sample", "kaggle")
+
+
+def test_every_environment_variable_on_the_page_is_read_by_olist() -> None:
+    from olist_cli.settings import Settings
+
+    settings = {f"OLIST_{name.upper()}" for name in Settings.model_fields}
+    sources = "\n".join(p.read_text() for p in (REPO / "src" / "olist_cli").rglob("*.py"))
+    assert all(name in sources for name in OTHER_VARIABLES)  # olist reads each of these
+    readable = settings | OTHER_VARIABLES
+    build_script = set(re.findall(r"\b(OLIST_[A-Z_]+)\b", SCRIPT.read_text()))
+
+    # What the runners set for the container...
+    set_here: set[str] = set()
+    [create] = commands_of("gcloud", "run", "jobs", "create")
+    for pair in option(create, "--set-env-vars").split(","):  # type: ignore[union-attr]
+        set_here.add(pair.split("=")[0])
+    for pair in option(create, "--set-secrets").split(","):  # type: ignore[union-attr]
+        set_here.add(pair.split("=")[0])
+    set_here |= {env["name"] for env in cronjob_container()["env"]}
+    for run in docker_runs():
+        set_here |= {run[i + 1].split("=")[0] for i, w in enumerate(run) if w == "-e"}
+    assert len(set_here) >= 12 and set_here <= readable, set_here - readable
+    # ...and every such name the page mentions anywhere, prose included.
+    mentioned = set(re.findall(r"\b((?:OLIST|KAGGLE)_[A-Z_]+)\b", DOC.read_text()))
+    assert mentioned <= readable | build_script, mentioned - readable - build_script
+
+
+def test_the_log_queries_use_labels_olist_writes() -> None:
+    from olist_cli.console import LABELS, Reporter
+
+    reporter = Reporter(style="json")
+    reporter.bind(run_id="r", command="run-all")
+    labels = reporter.record("load", "m", level="info")[LABELS]
+    page = DOC.read_text(encoding="utf-8")
+    used = set(re.findall(r"(?<!resource\.)\blabels\.(\w+)=", page))
+    assert used and used <= labels.keys()
+    [policy] = [d for d in yaml_documents() if "conditions" in d]
+    log_filter = policy["conditions"][0]["conditionMatchedLog"]["filter"]
+    assert "severity>=ERROR" in log_filter and 'resource.type="cloud_run_job"' in log_filter
+    assert policy["alertStrategy"]["notificationRateLimit"]["period"]
+
+
+def test_the_service_account_gets_the_readmes_roles_and_no_admin_role() -> None:
+    granted = {option(c, "--role") for c in all_shell_commands() if option(c, "--role")}
+    assert granted == {
+        "roles/bigquery.dataEditor",  # the README's least privilege...
+        "roles/bigquery.jobUser",
+        "roles/storage.objectAdmin",  # ...on the archive bucket only
+        "roles/secretmanager.secretAccessor",  # on its secrets only
+        "roles/run.invoker",  # the scheduler's, on the job only
+        "roles/iam.workloadIdentityUser",  # GKE's pod identity
+    }
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for role in ("BigQuery Data Editor", "BigQuery Job User", "Storage Object Admin"):
+        assert role in readme and role in DOC.read_text(encoding="utf-8")
