@@ -9,9 +9,10 @@ are imported inside the stage modules, never here, so `olist --help` stays fast.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -376,6 +377,7 @@ def status(
     """Show the last load of each raw table, the last run, table freshness and failing tests."""
     import json
 
+    from olist_cli.credentials import check_secret_files
     from olist_cli.errors import OlistError
     from olist_cli.pipeline import open_warehouse, warehouse_lock
     from olist_cli.settings import load_settings
@@ -384,6 +386,8 @@ def status(
     reporter = _reporter(ctx)
     try:
         settings = load_settings()
+        for warning in check_secret_files(settings):  # on stderr: --json's stdout stays JSON
+            reporter.error(warning, level="warning", stage="settings")
         if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
             found = Status()  # nothing built yet: say so without creating a database
         else:
@@ -437,8 +441,45 @@ def _print_status(reporter: Reporter, found: Any) -> None:
 
 
 def main() -> None:
+    if _asks_for_json(sys.argv[1:]):
+        _main_json()
     try:
         app()
     except KeyboardInterrupt:  # Ctrl-C: a one-line message, not a traceback
         Reporter().error("interrupted")
         raise SystemExit(130) from None
+
+
+def _asks_for_json(args: list[str]) -> bool:
+    """Whether --log-format json is asked for, read before Click parses anything: a usage
+    error found while parsing must be a JSON line too."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--log-format=json" or args[i : i + 2] == ["--log-format", "json"]:
+            return True
+    return False
+
+
+def _main_json() -> NoReturn:
+    """Run the app with every line it writes a JSON object, usage errors and crashes too."""
+    try:  # recent typers vendor Click, earlier ones use it
+        from typer._click.exceptions import ClickException
+    except ImportError:
+        from click.exceptions import ClickException  # type: ignore[no-redef]
+
+    reporter = Reporter(style="json")
+    reporter.capture_library_output()
+    try:
+        code = app(standalone_mode=False)
+    except ClickException as exc:
+        where = exc.ctx.command_path if getattr(exc, "ctx", None) else "olist"  # type: ignore[attr-defined]
+        reporter.error(f"{where}: {exc.format_message()} (see {where} --help)")
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        reporter.error("interrupted")
+        raise SystemExit(130) from None
+    except Exception as exc:  # a bug: one CRITICAL line, for the alert to find
+        reporter.crash(exc)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

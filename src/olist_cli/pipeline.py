@@ -109,14 +109,18 @@ def run_command(
     summary: bool = False,
 ) -> int:
     """Run one command's body under the lock; record, alert and summarise; return the exit code."""
+    from olist_cli.credentials import check_secret_files
     from olist_cli.settings import load_settings
 
     record = RunRecord(command=command, args=args)
+    reporter.bind(run_id=record.run_id, command=command)
     settings = None
     error: OlistError | None = None
     try:
         settings = load_settings()
         record.warehouse = settings.warehouse
+        for warning in check_secret_files(settings):  # UsageError instead, when strict
+            reporter.event("settings", warning, level="warning", style="yellow")
         with warehouse_lock(settings), ExitStack() as opened:
 
             def opener() -> Warehouse:

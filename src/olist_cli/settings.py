@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     run_results_path: Path = Field(
         Path("target/run_results.json"), description="Where each run writes its results."
     )
+    strict_permissions: bool = Field(
+        False,
+        description="Refuse (exit 2), instead of warning about, a .env file, key file or "
+        "kaggle.json that other users can read.",
+    )
 
     @field_validator("raw_dataset", "target_schema")
     @classmethod

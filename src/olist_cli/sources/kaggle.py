@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import sys
 import tempfile
 import threading
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from olist_cli.credentials import check_private
 from olist_cli.dataset import SOURCE_FILES
 from olist_cli.errors import OlistError, SourceError, UsageError
 from olist_cli.retry import TRANSIENT_HTTP, is_network_error, retrying
@@ -94,7 +94,8 @@ def download_kaggle(
     secrets = Secrets.from_environment(config)
     say = _Say(on_event, secrets)
     if config is not None:
-        warning = permission_warning(config)
+        # Before the client reads it: with OLIST_STRICT_PERMISSIONS it is not read at all.
+        warning = check_private(config, "Kaggle API key file", strict=settings.strict_permissions)
         if warning:
             say("warning", warning)
 
@@ -139,19 +140,6 @@ def config_path() -> Path:
             xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
             folder = Path(xdg) / "kaggle"
     return folder / "kaggle.json"
-
-
-def permission_warning(path: Path) -> str | None:
-    """A warning when other users may read the API key (the client only prints one)."""
-    if os.name == "nt":
-        return None
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
-        return (
-            f"{path} is readable by other users ({stat.filemode(mode)}): "
-            f"run `chmod 600 {path}` to keep your Kaggle API key private"
-        )
-    return None
 
 
 @dataclass

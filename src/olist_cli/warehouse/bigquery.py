@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import threading
 import uuid
@@ -54,6 +55,7 @@ from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
 from google.cloud import bigquery
 
+from olist_cli.credentials import check_private
 from olist_cli.dataset import LOAD_METADATA_TABLE, Column, ColumnType
 from olist_cli.engine.results import JobBytes
 from olist_cli.engine.state import STATE_TABLE
@@ -161,6 +163,8 @@ def _credentials(settings: Settings) -> tuple[Credentials, str | None]:
         path = settings.bq_credentials
         if not path.is_file():
             raise UsageError(f"OLIST_BQ_CREDENTIALS={path}: no such file")
+        if settings.strict_permissions:  # (a run has warned about it already otherwise)
+            check_private(path, "OLIST_BQ_CREDENTIALS key file", strict=True)
         try:
             key = service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
         except (ValueError, KeyError, OSError) as exc:
@@ -177,6 +181,9 @@ def _credentials(settings: Settings) -> tuple[Credentials, str | None]:
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
+    adc = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if adc and settings.strict_permissions:
+        check_private(Path(adc), "GOOGLE_APPLICATION_CREDENTIALS key file", strict=True)
     try:
         found, project = google.auth.default(scopes=SCOPES)
     except DefaultCredentialsError:
