@@ -82,7 +82,9 @@ def _dealt(n: int, counts: dict[int, int], rng: np.random.Generator) -> np.ndarr
 
 def _ranks(z: np.ndarray) -> np.ndarray:
     """Each value's rank as a share in (0, 1): the exact spread of a uniform draw."""
-    return (np.argsort(np.argsort(z, kind="stable"), kind="stable") + 0.5) / len(z)
+    rank = np.empty(len(z), dtype=np.float64)
+    rank[np.argsort(z, kind="stable")] = np.arange(len(z))
+    return (rank + 0.5) / len(z)
 
 
 def _weights(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:

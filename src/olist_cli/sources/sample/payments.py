@@ -55,12 +55,15 @@ def make_payments(
     total[~has_items] = unpaid_value[~has_items]
 
     rows = orders.pay_rows.copy()
-    normal = np.flatnonzero(has_items & (orders.fate == DELIVERED))
-    normal = np.setdiff1d(normal, items.dearest)  # the largest payment is exactly its total
+    dearest = np.zeros(n, dtype=bool)
+    dearest[items.dearest] = True  # the largest payment is exactly its items' total
+    normal = np.flatnonzero(has_items & (orders.fate == DELIVERED) & ~dearest)
     off = pick(normal, quirks["payment_mismatch"], rng)
     interest = np.round(total[off] * rng.uniform(0.03, 0.2, len(off))).astype(np.int64)
     total[off] += np.maximum(101, interest)
-    rows[pick(np.setdiff1d(normal, off), quirks["no_payment"], rng)] = 0
+    is_off = np.zeros(n, dtype=bool)
+    is_off[off] = True
+    rows[pick(normal[~is_off[normal]], quirks["no_payment"], rng)] = 0
     undefined = pick(np.flatnonzero(~has_items), quirks["not_defined"], rng)
     rows[undefined] = 1
 
@@ -95,7 +98,9 @@ def make_payments(
     zeroed = first_row[pick(multi, quirks["zero_voucher"], rng)]
     value[zeroed] += value[zeroed + 1]
     value[zeroed + 1] = 0
-    single = np.setdiff1d(np.flatnonzero(rows == 1), undefined)
+    is_undefined = np.zeros(n, dtype=bool)
+    is_undefined[undefined] = True
+    single = np.flatnonzero((rows == 1) & ~is_undefined)
     seq[first_row[pick(single, quirks["single_row_sequential_2"], rng)]] = 2
     cards = np.flatnonzero(method == CREDIT_CARD)
     installments[pick(cards, quirks["credit_card_0_installments"], rng)] = 0
