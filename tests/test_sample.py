@@ -14,6 +14,7 @@ import io
 import math
 import re
 import statistics
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -587,6 +588,228 @@ def test_scale_one_places(full: Sample) -> None:
     sellers = Counter(s["seller_state"] for s in full["sellers"])
     assert sellers["SP"] / len(full["sellers"]) == pytest.approx(0.597, abs=0.04)
     assert sellers["PR"] / len(full["sellers"]) == pytest.approx(0.113, abs=0.02)
+
+
+# -- scale 1: the real files' measured figures (issue 16; shared/olist-data-profile.md) ---
+
+
+def _percentile(values: list[int] | list[float], q: float) -> float:
+    """The nearest-rank percentile: the smallest value with at least ``q`` of the data at or
+    below it (no interpolation, so a pile of equal values reads as that value)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _measures(full: Sample, column: str) -> list[int]:
+    return [int(p[column]) for p in full["products"] if p[column] != ""]
+
+
+def test_scale_one_product_dimensions(full: Sample) -> None:
+    length = _measures(full, "product_length_cm")
+    width = _measures(full, "product_width_cm")
+    height = _measures(full, "product_height_cm")
+    # Real: length p10/p50/p90 16/25/53 cm, 0.4% under 16 cm (the postal minimum); ±1 cm on
+    # p10 and p50, ±3 on p90; the share under 16 cm between 0.2 and 0.8%.
+    assert _percentile(length, 0.10) == pytest.approx(16, abs=1)
+    assert _percentile(length, 0.50) == pytest.approx(25, abs=1)
+    assert _percentile(length, 0.90) == pytest.approx(53, abs=3)
+    assert 0.002 <= sum(v < 16 for v in length) / len(length) <= 0.008
+    # Width p10/p50 11/20 cm, 0.2% under 11: ±1 cm, the share between 0.05 and 0.5%.
+    assert _percentile(width, 0.10) == pytest.approx(11, abs=1)
+    assert _percentile(width, 0.50) == pytest.approx(20, abs=1)
+    assert 0.0005 <= sum(v < 11 for v in width) / len(width) <= 0.005
+    # Height p50/p90 13/33 cm, mean 16.9: ±1 / ±3 cm, mean ±0.5 cm.
+    assert _percentile(height, 0.50) == pytest.approx(13, abs=1)
+    assert _percentile(height, 0.90) == pytest.approx(33, abs=3)
+    assert statistics.mean(height) == pytest.approx(16.9, abs=0.5)
+
+
+def test_scale_one_product_weights(full: Sample) -> None:
+    weight = _measures(full, "product_weight_g")
+    # Real: 84% are multiples of 50 g (±2 points); 2,205 distinct weights (±10%).
+    assert sum(w % 50 == 0 for w in weight) / len(weight) == pytest.approx(0.84, abs=0.02)
+    assert 1_985 <= len(set(weight)) <= 2_425
+    # And the profile's spread: p10 175 g, median 700 g, p90 6,300 g (±15%).
+    assert _percentile(weight, 0.10) == pytest.approx(175, rel=0.15)
+    assert _percentile(weight, 0.50) == pytest.approx(700, rel=0.15)
+    assert _percentile(weight, 0.90) == pytest.approx(6_300, rel=0.15)
+
+
+def test_scale_one_product_photos_and_name_lengths(full: Sample) -> None:
+    photos = _measures(full, "product_photos_qty")
+    # Real: 1 to 20 photos, mean 2.19 (±0.05).
+    assert (min(photos), max(photos)) == (1, 20)
+    assert statistics.mean(photos) == pytest.approx(2.19, abs=0.05)
+    names = _measures(full, "product_name_lenght")
+    # Real: p1/p99 20/63 characters (±2), mean 48.5 (±0.5), median 51 (±1).
+    assert _percentile(names, 0.01) == pytest.approx(20, abs=2)
+    assert _percentile(names, 0.99) == pytest.approx(63, abs=2)
+    assert statistics.mean(names) == pytest.approx(48.5, abs=0.5)
+    assert _percentile(names, 0.50) == pytest.approx(51, abs=1)
+
+
+# The real sellers' ten commonest city spellings and their shares of the 3,095 sellers.
+SELLER_TOP_CITIES = {
+    "sao paulo": 0.224, "curitiba": 0.041, "rio de janeiro": 0.031, "belo horizonte": 0.022,
+    "ribeirao preto": 0.017, "guarulhos": 0.016, "ibitinga": 0.016, "santo andre": 0.015,
+    "campinas": 0.013, "maringa": 0.013,
+}  # fmt: skip
+
+
+def test_scale_one_seller_cities(full: Sample) -> None:
+    cities = Counter(s["seller_city"] for s in full["sellers"])
+    n = len(full["sellers"])
+    # Real: 611 distinct spellings for 3,095 sellers (±5%).
+    assert 580 <= len(cities) <= 642
+    # The ten commonest are the real ten; São Paulo ±1 point, the others ±0.5 point.
+    assert {city for city, _ in cities.most_common(10)} == set(SELLER_TOP_CITIES)
+    for city, share in SELLER_TOP_CITIES.items():
+        assert cities[city] / n == pytest.approx(share, abs=0.01 if share > 0.2 else 0.005), city
+    # Then a long tail: the 11th below the 10th's 1.3%, and most spellings used once or twice.
+    assert cities.most_common(11)[10][1] / n < 0.013
+    assert sum(k <= 2 for k in cities.values()) / len(cities) > 0.5
+
+
+def test_scale_one_seller_states_and_zips(full: Sample, full_geolocation: GeoColumns) -> None:
+    sellers = full["sellers"]
+    states = Counter(s["seller_state"] for s in sellers)
+    # Real: 23 states, none in AL, AP, RR, TO.
+    assert len(states) == 23
+    assert not {"AL", "AP", "RR", "TO"} & set(states)
+    # Real: 33.2% of the sellers' zip prefixes start with 0 (Greater São Paulo); ±2 points.
+    zero = sum(s["seller_zip_code_prefix"].startswith("0") for s in sellers) / len(sellers)
+    assert zero == pytest.approx(0.332, abs=0.02)
+    # Every other seller's state is its zip's: the real data's 35 contradictions, exactly.
+    zip_state = dict(zip(full_geolocation.prefix, full_geolocation.state, strict=True))
+    assert sum(s["seller_state"] != zip_state[s["seller_zip_code_prefix"]] for s in sellers) == 35
+
+
+def test_scale_one_installments_and_largest_payment(full: Sample) -> None:
+    pays = full["payments"]
+    installments = {int(p["payment_installments"]) for p in pays}
+    # Real: every count from 0 to 24 but 19 (22 and 23 once each).
+    assert installments == set(range(25)) - {19}
+    # Real: the largest payment is 13,664.08 (±3%).
+    assert max(float(p["payment_value"]) for p in pays) == pytest.approx(13_664.08, rel=0.03)
+
+
+def _review_lateness(full: Sample) -> list[tuple[int, float]]:
+    """(score, days late) of every review of a delivered order; days late ≤ 0 is on time."""
+    orders = {o["order_id"]: o for o in full["orders"]}
+    out = []
+    for r in full["reviews"]:
+        order = orders[r["order_id"]]
+        if order["order_delivered_customer_date"]:
+            late = ts(order["order_delivered_customer_date"]) - ts(
+                order["order_estimated_delivery_date"]
+            )
+            out.append((int(r["review_score"]), late.total_seconds() / 86400))
+    return out
+
+
+def test_scale_one_review_scores_fall_with_lateness(full: Sample) -> None:
+    scored = _review_lateness(full)
+    on_time = [s for s, late in scored if late <= 0]
+    overdue = [s for s, late in scored if late > 0]
+    # Published: about 4.3 stars on time (±0.1), 2.3-2.6 late; 1-2 stars for 54% of late
+    # reviews (±3 points) and 9% of on-time ones (±1.5 points).
+    assert statistics.mean(on_time) == pytest.approx(4.3, abs=0.1)
+    assert 2.3 <= statistics.mean(overdue) <= 2.6
+    assert sum(s <= 2 for s in overdue) / len(overdue) == pytest.approx(0.54, abs=0.03)
+    assert sum(s <= 2 for s in on_time) / len(on_time) == pytest.approx(0.09, abs=0.015)
+    # The later, the lower: the mean falls by at least 0.15 star from each bucket to the next.
+    buckets = [(0, 3), (3, 10), (10, 10_000)]
+    means = [statistics.mean(s for s, late in scored if lo < late <= hi) for lo, hi in buckets]
+    assert means[0] - means[1] >= 0.15 and means[1] - means[2] >= 0.15, means
+
+
+# Each state's extent (latitude south..north, longitude west..east), from its extreme points.
+STATE_BOUNDS = {
+    "AC": (-11.15, -7.11, -73.99, -66.62), "AL": (-10.50, -8.81, -38.24, -35.15),
+    "AM": (-9.82, 2.25, -73.80, -56.10), "AP": (-1.24, 4.44, -54.88, -49.88),
+    "BA": (-18.35, -8.53, -46.62, -37.34), "CE": (-7.86, -2.78, -41.42, -37.25),
+    "DF": (-16.05, -15.50, -48.29, -47.31), "ES": (-21.30, -17.89, -41.88, -39.67),
+    "GO": (-19.50, -12.39, -53.25, -45.91), "MA": (-10.26, -1.05, -48.75, -41.80),
+    "MG": (-22.92, -14.23, -51.05, -39.86), "MS": (-24.07, -17.17, -58.17, -50.92),
+    "MT": (-18.04, -7.35, -61.63, -50.22), "PA": (-9.84, 2.59, -58.90, -46.06),
+    "PB": (-8.30, -6.02, -38.77, -34.79), "PE": (-9.48, -7.27, -41.36, -34.81),
+    "PI": (-10.93, -2.74, -45.99, -40.37), "PR": (-26.72, -22.52, -54.62, -48.02),
+    "RJ": (-23.37, -20.76, -44.89, -40.96), "RN": (-6.98, -4.83, -38.58, -34.97),
+    "RO": (-13.69, -7.97, -66.81, -59.77), "RR": (-1.58, 5.27, -64.82, -58.89),
+    "RS": (-33.75, -27.08, -57.65, -49.69), "SC": (-29.35, -25.96, -53.84, -48.33),
+    "SE": (-11.57, -9.51, -38.24, -36.39), "SP": (-25.31, -19.78, -53.11, -44.16),
+    "TO": (-13.47, -5.17, -50.74, -45.70),
+}  # fmt: skip
+BOUNDS_MARGIN = 0.1  # degrees (about 11 km): the extents are rounded, a town may sit on one
+# Real spellings with accents (and a hyphen or an apostrophe), one or more per region.
+ACCENTED_CITIES = (
+    "são paulo", "ribeirão preto", "santo andré", "maringá", "jundiaí", "santa bárbara d'oeste",
+    "florianópolis", "goiânia", "brasília", "cuiabá", "belém", "macapá", "são luís", "maceió",
+    "ceará-mirim", "ji-paraná", "niterói", "vitória", "uberlândia", "chapecó", "gravataí",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GeoColumns:
+    prefix: list[str]
+    lat: np.ndarray
+    lng: np.ndarray
+    city: list[str]
+    state: list[str]
+
+
+@pytest.fixture(scope="module")
+def full_geolocation(full: Sample) -> GeoColumns:
+    """The scale-1 geolocation file (a million rows), as columns."""
+    import pandas as pd
+
+    text = ["geolocation_zip_code_prefix", "geolocation_city", "geolocation_state"]
+    frame = pd.read_csv(
+        full.folder / GEOLOCATION.file_name,
+        dtype=dict.fromkeys(text, str),
+        keep_default_na=False,
+        encoding="utf-8",
+    )
+    prefix, city, state = (frame[c].tolist() for c in text)
+    lat, lng = (frame[c].to_numpy(float) for c in ("geolocation_lat", "geolocation_lng"))
+    return GeoColumns(prefix, lat, lng, city, state)
+
+
+def test_scale_one_coordinates_lie_inside_their_state(full_geolocation: GeoColumns) -> None:
+    geo = full_geolocation
+    state = np.array(geo.state)
+    assert set(state) == set(STATE_BOUNDS)
+    for code, (south, north, west, east) in STATE_BOUNDS.items():
+        lat, lng = geo.lat[state == code], geo.lng[state == code]
+        inside = (
+            (lat >= south - BOUNDS_MARGIN)
+            & (lat <= north + BOUNDS_MARGIN)
+            & (lng >= west - BOUNDS_MARGIN)
+            & (lng <= east + BOUNDS_MARGIN)
+        )
+        assert inside.all(), (code, lat[~inside][:5], lng[~inside][:5])
+        # Spread over the state, not around its capital: the points reach across at least
+        # a quarter of the state's extent both north-south and east-west (the towns of
+        # Amapá and Roraima cover only about 30% of their width: the west is forest).
+        assert lat.max() - lat.min() >= 0.25 * (north - south), code
+        assert lng.max() - lng.min() >= 0.25 * (east - west), code
+
+
+def test_scale_one_geolocation_cities_carry_their_accents(full_geolocation: GeoColumns) -> None:
+    spellings = Counter(full_geolocation.city)
+    for city in ACCENTED_CITIES:
+        plain = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode()
+        assert spellings[city] and spellings[plain], city  # both spellings, as the real file
+    # Every accented spelling also appears bare; bare spellings are the majority (as customers
+    # write them), accented ones a sizeable minority of the rows of cities that have accents.
+    accented_rows = plain_rows = 0
+    for city, n in spellings.items():
+        plain = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode()
+        if plain != city:
+            assert spellings[plain], city
+            accented_rows += n
+            plain_rows += spellings[plain]
+    assert 0.08 <= accented_rows / (accented_rows + plain_rows) <= 0.25
 
 
 # -- determinism ------------------------------------------------------------------------

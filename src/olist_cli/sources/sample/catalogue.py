@@ -13,8 +13,9 @@ import numpy as np
 
 from olist_cli.sources.sample import cells
 from olist_cli.sources.sample.categories import PRODUCTS_PER_CATEGORY
-from olist_cli.sources.sample.geo import STATE_CELLS, ZipUniverse, draw_prefixes, zip_cells
-from olist_cli.sources.sample.places import CITIES, STATES, accented
+from olist_cli.sources.sample.geo import STATE_CELLS, ZipUniverse, draw_in_cities, zip_cells
+from olist_cli.sources.sample.measures import make_measures
+from olist_cli.sources.sample.places import CITIES, STATES
 from olist_cli.sources.sample.scaling import apportion, quirk_count
 
 NO_CATEGORY = len(PRODUCTS_PER_CATEGORY)  # category index of a product without one
@@ -26,6 +27,7 @@ PRICE_MAX = 6735.00
 # Items beyond each product's first sale go by a lognormal popularity: at scale 1 the best
 # seller sells a few hundred times (the real one 527) and about half the products once.
 POPULARITY_SIGMA = 1.6
+SHARED_ZIP_SELLERS = 250  # sellers copying the zip prefix of another seller of their town
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Products:
     price_cents: np.ndarray  # the price its seller asks
     seller: np.ndarray  # index into Sellers
     popularity: np.ndarray  # relative chance that an item (not a first sale) is this product
+    dearest: int  # the product with the highest price
 
     def __len__(self) -> int:
         return len(self.category)
@@ -69,18 +72,8 @@ def make_products(n: int, n_sellers: int, scale: float, rng: np.random.Generator
         ]
     )
     category = rng.permutation(category)
-    name_len = np.clip(np.round(rng.normal(51, 10, n)), 5, 76).astype(np.int64)
-    description_len = np.clip(np.round(rng.lognormal(np.log(595), 0.75, n)), 4, 3992)
-    photos = np.minimum(20, rng.geometric(0.55, n) + 3 * (rng.random(n) < 0.05))
-    # Skewed in log space too: p10 175 g, median 700 g, p90 6,300 g as in the real data.
-    z = rng.standard_normal(n)
-    log_weight = np.log(700) + z * np.where(z < 0, 1.08, 1.71)
-    weight = np.clip(np.round(np.exp(log_weight)), 2, 40425).astype(np.int64)
-    # Boxes roughly follow the weight: a cube of the weight's volume, stretched at random.
-    side = np.cbrt(weight.astype(np.float64)) * 1.4
-    length = np.clip(np.round(side * rng.lognormal(0.3, 0.3, n)), 7, 105).astype(np.int64)
-    height = np.clip(np.round(side * rng.lognormal(-0.3, 0.5, n)), 2, 105).astype(np.int64)
-    width = np.clip(np.round(side * rng.lognormal(0.1, 0.3, n)), 6, 118).astype(np.int64)
+    m = make_measures(n, rng)
+    weight = m.weight_g.copy()
 
     # Quirks: products without a category lack name, description and photos; one lacks
     # everything; a few lack weight and size; a few weigh 0 g.
@@ -97,7 +90,8 @@ def make_products(n: int, n_sellers: int, scale: float, rng: np.random.Generator
     weight[picks[n_no_size : n_no_size + n_zero_g]] = 0
 
     price = np.clip(rng.lognormal(np.log(PRICE_MEDIAN), PRICE_SIGMA, n), 0.85, PRICE_MAX)
-    price[np.argmax(price)] = PRICE_MAX  # the real catalogue's dearest item
+    dearest = int(np.argmax(price))
+    price[dearest] = PRICE_MAX  # the real catalogue's dearest item
     # Every seller sells at least one product; the rest go to sellers by a skewed weight.
     seller_weight = rng.lognormal(0.0, 1.4, n_sellers)
     seller = rng.choice(n_sellers, size=n, p=seller_weight / seller_weight.sum())
@@ -106,18 +100,19 @@ def make_products(n: int, n_sellers: int, scale: float, rng: np.random.Generator
     return Products(
         raw_id=rng.integers(0, 256, size=(n, 16), dtype=np.uint8),
         category=category,
-        name_len=name_len,
-        description_len=description_len.astype(np.int64),
-        photos=photos.astype(np.int64),
+        name_len=m.name_len,
+        description_len=m.description_len,
+        photos=m.photos,
         weight_g=weight,
-        length_cm=length,
-        height_cm=height,
-        width_cm=width,
+        length_cm=m.length_cm,
+        height_cm=m.height_cm,
+        width_cm=m.width_cm,
         text_null=text_null,
         size_null=size_null,
         price_cents=np.round(price * 100).astype(np.int64),
         seller=seller,
         popularity=rng.lognormal(0.0, POPULARITY_SIGMA, n),
+        dearest=dearest,
     )
 
 
@@ -148,26 +143,91 @@ class Sellers:
         return len(self.state)
 
 
+# The real sellers' ten commonest cities (share of sellers). São Paulo's is its plain
+# spelling's 22.4% plus what the spelling quirks below take from it.
+SELLER_CITY_SHARES = {
+    ("SP", "são paulo"): 0.231, ("PR", "curitiba"): 0.041, ("RJ", "rio de janeiro"): 0.031,
+    ("MG", "belo horizonte"): 0.022, ("SP", "ribeirão preto"): 0.017, ("SP", "guarulhos"): 0.016,
+    ("SP", "ibitinga"): 0.016, ("SP", "santo andré"): 0.015, ("SP", "campinas"): 0.013,
+    ("PR", "maringá"): 0.013,
+}  # fmt: skip
+# The other sellers of a state spread over its towns by min(people, SELLER_TAIL_CAP) **
+# SELLER_TAIL_POWER: a long tail (611 spellings for 3,095 sellers at scale 1, with the
+# spelling quirks), in which Greater São Paulo keeps a third of the zips starting with 0.
+SELLER_TAIL_POWER = 1.8
+SELLER_TAIL_CAP = 150  # thousand people: no town of the tail outweighs one of this size
+
+
+def _seller_city_weights(present: np.ndarray) -> np.ndarray:
+    """Each town's share of the sellers (towns the universe does not hold get none)."""
+    state_share = np.array([s.sellers for s in STATES], dtype=np.float64)
+    state_share /= state_share.sum()
+    weight = np.zeros(len(CITIES))
+    fixed = np.zeros(len(CITIES), dtype=bool)
+    for (code, spelling), share in SELLER_CITY_SHARES.items():
+        (i,) = [
+            i
+            for i, c in enumerate(CITIES)
+            if c.spelling == spelling and STATES[c.state].code == code
+        ]
+        weight[i], fixed[i] = share, True
+    city_state = np.array([c.state for c in CITIES])
+    tail = present & ~fixed
+    people = np.array([c.people for c in CITIES], dtype=np.float64)
+    people = np.minimum(people, SELLER_TAIL_CAP) ** SELLER_TAIL_POWER
+    for s in range(len(STATES)):
+        in_state = tail & (city_state == s)
+        left = state_share[s] - weight[fixed & (city_state == s)].sum()
+        if in_state.any():
+            weight[in_state] = left * people[in_state] / people[in_state].sum()
+    return np.where(present, weight, 0.0)
+
+
+def _seller_towns(n: int, universe: ZipUniverse) -> np.ndarray:
+    """Sellers per town (index into CITIES), exactly: dealt out to the states by their real
+    counts (so a state with one real seller keeps it), then to the towns of each."""
+    present = np.bincount(universe.city, minlength=len(CITIES)) > 0
+    weight = _seller_city_weights(present)
+    city_state = np.array([c.state for c in CITIES])
+    per_state = apportion(n, [s.sellers for s in STATES])
+    counts = np.zeros(len(CITIES), dtype=np.int64)
+    for s in np.flatnonzero(per_state):
+        towns = np.flatnonzero((city_state == s) & present)
+        counts[towns] = apportion(int(per_state[s]), weight[towns])
+    return counts
+
+
 def make_sellers(n: int, universe: ZipUniverse, scale: float, rng: np.random.Generator) -> Sellers:
-    weights = np.array([s.sellers for s in STATES], dtype=np.float64)
-    zip_index = draw_prefixes(universe, weights + 0.2, n, rng)
-    # Shared prefixes: some sellers sit in the same prefix as another seller.
-    n_shared = min(n - 1, quirk_count(250, scale)) if n > 1 else 0
-    sharing = rng.choice(n, size=n_shared, replace=False)
-    zip_index[sharing] = zip_index[rng.integers(0, n, n_shared)]
+    # Each seller has a town, then one of its town's prefixes.
+    counts = _seller_towns(n, universe)
+    town = rng.permutation(np.repeat(np.arange(len(CITIES)), counts))
+    zip_index = draw_in_cities(universe, town, rng)
+    # Shared prefixes: some sellers sit in the same prefix as another seller of their town
+    # (on top of those who share one by chance: a small town has one or two prefixes).
+    n_shared = min(n - 1, quirk_count(SHARED_ZIP_SELLERS, scale)) if n > 1 else 0
+    by_town = np.argsort(town, kind="stable")
+    first = np.searchsorted(town[by_town], town, side="left")
+    size = np.bincount(town, minlength=len(CITIES))[town]
+    sharing = rng.permutation(np.flatnonzero(size > 1))[:n_shared]
+    other = by_town[first[sharing] + rng.integers(0, size[sharing])]
+    zip_index[sharing] = zip_index[other]
     state = universe.state[zip_index].copy()
-    # A few sellers state another state than their zip's.
+    # A few sellers state another state than their zip's (one where sellers are).
     n_wrong = min(n, quirk_count(35, scale))
     wrong = rng.choice(n, size=n_wrong, replace=False)
-    state[wrong] = (state[wrong] + rng.integers(1, len(STATES), n_wrong)) % len(STATES)
+    weights = np.array([s.sellers for s in STATES], dtype=np.float64)
+    for i in wrong:
+        p = np.where(np.arange(len(STATES)) == state[i], 0.0, weights)
+        state[i] = rng.choice(len(STATES), p=p / p.sum())
 
     city = [CITIES[c].name for c in universe.city[zip_index]]
-    _mess_up_cities(city, state, zip_index, universe, scale, rng)
+    _mess_up_cities(city, universe.city[zip_index], state, zip_index, universe, scale, rng)
     return Sellers(rng.integers(0, 256, size=(n, 16), dtype=np.uint8), zip_index, state, city)
 
 
 def _mess_up_cities(
     city: list[str],
+    town: np.ndarray,
     state: np.ndarray,
     zip_index: np.ndarray,
     universe: ZipUniverse,
@@ -176,10 +236,10 @@ def _mess_up_cities(
 ) -> None:
     """Seller cities are free text: accents, ' - sp' suffixes, typos, an e-mail, a number."""
     order = [int(i) for i in rng.permutation(len(city))]
-    accentable = [i for i in order if accented(city[i]) != city[i]]
+    accentable = [i for i in order if CITIES[town[i]].spelling != city[i]]
     with_accents = set(accentable[: quirk_count(40, scale)])
     for i in with_accents:
-        city[i] = accented(city[i])
+        city[i] = CITIES[town[i]].spelling
     plain = [i for i in order if i not in with_accents]
     kinds = (
         ("suffix", quirk_count(20, scale)),

@@ -37,6 +37,7 @@ ITEMS_PER_ORDER = {
     12: 5, 13: 1, 14: 2, 15: 2, 20: 2, 21: 1,
 }  # fmt: skip
 SAME_PRODUCT_SHARE = 0.55  # of an order's further items that repeat its first product
+REPEAT_PRICE_LIMIT = 1_000_00  # cents: a dearer first product is not repeated
 FREIGHT_MEDIAN = 16.0
 # log freight = log 16 + 0.2 log(weight / 700 g) + N(0, 0.55): sigma ≈ 0.63 in all, so the
 # mean is ≈ 16 * exp(0.63^2 / 2) ≈ 19.5, the real ≈ 20.
@@ -67,6 +68,7 @@ def first_sales(
 
 @dataclass(frozen=True)
 class Items:
+    dearest: np.ndarray  # orders holding two of the dearest product, paid in one row
     order: np.ndarray  # index of the item's order in the chunk
     seq: np.ndarray  # order_item_id: 1, 2, ... within the order
     product: np.ndarray
@@ -77,6 +79,24 @@ class Items:
 
     def __len__(self) -> int:
         return len(self.order)
+
+
+def _dearest_orders(
+    orders: Orders,
+    count: np.ndarray,
+    first_row: np.ndarray,
+    first_sale: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Delivered two-item orders paid in one row whose items are no product's first sale:
+    they will hold two of the dearest product (the real largest payment, 13,664.08, is
+    about twice the dearest price plus freight)."""
+    taken = np.zeros(int(count.sum()), dtype=bool)
+    taken[first_sale] = True
+    pair = np.flatnonzero((count == 2) & (orders.fate == DELIVERED) & (orders.pay_rows == 1))
+    pair = pair[~taken[first_row[pair]] & ~taken[first_row[pair] + 1]]
+    return np.sort(pick(pair, k, rng))
 
 
 def make_items(
@@ -107,8 +127,13 @@ def make_items(
     # (every order with items has one, and ``first_sales`` gave no more products than that).
     free = np.flatnonzero(~repeat)
     k = min(len(must_sell), len(free))
-    product[rng.choice(free, size=k, replace=False)] = must_sell[:k]
+    first_sale = rng.choice(free, size=k, replace=False)
+    product[first_sale] = must_sell[:k]
+    # Nobody buys four of a 3,000 BRL product at once: only cheaper ones repeat.
+    repeat &= products.price_cents[product[first_row[order]]] <= REPEAT_PRICE_LIMIT
     product[repeat] = product[first_row[order[repeat]]]
+    dearest = _dearest_orders(orders, count, first_row, first_sale, quirks["dearest_order"], rng)
+    product[first_row[dearest]] = product[first_row[dearest] + 1] = products.dearest
 
     # Heavier products cost more to ship.
     weight = np.where(products.size_null, 700, np.maximum(products.weight_g, 1))[product]
@@ -130,6 +155,7 @@ def make_items(
     days = rng.integers(0, (last_day - first_day) // DAY + 1, len(far))
     shipping_limit[far] = first_day + days * DAY + shipping_limit[far] % DAY
     return Items(
+        dearest=dearest,
         order=order,
         seq=seq,
         product=product,

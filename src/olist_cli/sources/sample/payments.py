@@ -20,12 +20,14 @@ from olist_cli.sources.sample.orders import (
     Orders,
     pick,
 )
+from olist_cli.sources.sample.scaling import apportion
 
-# Share of credit-card rows by number of installments (other methods pay in 1).
+# Credit-card rows by number of installments: the real counts (other methods pay in 1;
+# the real file's 2 card rows in 0 installments are a quirk of their own). 19 never occurs.
 CREDIT_CARD_INSTALLMENTS = {
-    1: 33.1, 2: 16.2, 3: 13.7, 4: 9.2, 5: 6.8, 6: 5.1, 7: 2.1, 8: 5.5, 9: 0.8, 10: 6.9,
-    11: 0.03, 12: 0.18, 13: 0.02, 14: 0.02, 15: 0.1, 16: 0.01, 17: 0.01, 18: 0.03, 20: 0.02,
-    21: 0.005, 24: 0.02,
+    1: 25455, 2: 12413, 3: 10461, 4: 7098, 5: 5239, 6: 3920, 7: 1626, 8: 4268, 9: 644,
+    10: 5328, 11: 23, 12: 133, 13: 16, 14: 15, 15: 74, 16: 5, 17: 8, 18: 27, 20: 17, 21: 3,
+    22: 1, 23: 1, 24: 18,
 }  # fmt: skip
 
 
@@ -53,11 +55,15 @@ def make_payments(
     total[~has_items] = unpaid_value[~has_items]
 
     rows = orders.pay_rows.copy()
-    normal = np.flatnonzero(has_items & (orders.fate == DELIVERED))
+    dearest = np.zeros(n, dtype=bool)
+    dearest[items.dearest] = True  # the largest payment is exactly its items' total
+    normal = np.flatnonzero(has_items & (orders.fate == DELIVERED) & ~dearest)
     off = pick(normal, quirks["payment_mismatch"], rng)
     interest = np.round(total[off] * rng.uniform(0.03, 0.2, len(off))).astype(np.int64)
     total[off] += np.maximum(101, interest)
-    rows[pick(np.setdiff1d(normal, off), quirks["no_payment"], rng)] = 0
+    is_off = np.zeros(n, dtype=bool)
+    is_off[off] = True
+    rows[pick(normal[~is_off[normal]], quirks["no_payment"], rng)] = 0
     undefined = pick(np.flatnonzero(~has_items), quirks["not_defined"], rng)
     rows[undefined] = 1
 
@@ -74,11 +80,13 @@ def make_payments(
     value[first] = 0
     value[first] = (total - np.bincount(order, value, minlength=n).astype(np.int64))[order[first]]
 
-    table = np.array(list(CREDIT_CARD_INSTALLMENTS))
-    p = np.array(list(CREDIT_CARD_INSTALLMENTS.values()))
-    installments = np.where(
-        method == CREDIT_CARD, table[rng.choice(len(table), size=len(order), p=p / p.sum())], 1
-    )
+    # Installments are dealt out to the chunk's card rows in the real proportions, exactly,
+    # so the rare counts (22 and 23 occur once in the real data) are there at scale 1.
+    installments = np.ones(len(order), dtype=np.int64)
+    card_rows = np.flatnonzero(method == CREDIT_CARD)
+    counts = apportion(len(card_rows), list(CREDIT_CARD_INSTALLMENTS.values()))
+    dealt = np.repeat(np.array(list(CREDIT_CARD_INSTALLMENTS)), counts)
+    installments[card_rows] = rng.permutation(dealt)
 
     # Row quirks: 'not_defined' rows of 0.00; vouchers of 0.00 (their share moved to the
     # first row); an order's only row numbered 2; credit cards in 0 installments.
@@ -90,7 +98,9 @@ def make_payments(
     zeroed = first_row[pick(multi, quirks["zero_voucher"], rng)]
     value[zeroed] += value[zeroed + 1]
     value[zeroed + 1] = 0
-    single = np.setdiff1d(np.flatnonzero(rows == 1), undefined)
+    is_undefined = np.zeros(n, dtype=bool)
+    is_undefined[undefined] = True
+    single = np.flatnonzero((rows == 1) & ~is_undefined)
     seq[first_row[pick(single, quirks["single_row_sequential_2"], rng)]] = 2
     cards = np.flatnonzero(method == CREDIT_CARD)
     installments[pick(cards, quirks["credit_card_0_installments"], rng)] = 0

@@ -31,6 +31,7 @@ REAL_COUNTS: dict[str, int] = {
     "no_items": 775,
     "freight_zero": 380,
     "shipping_limit_2020": 4,
+    "dearest_order": 1,  # two of the dearest product: the largest payment
     # payments
     "payment_mismatch": 250,
     "single_row_sequential_2": 80,
