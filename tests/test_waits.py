@@ -255,3 +255,39 @@ def test_status_names_the_olist_run_that_has_the_file_open(
     assert one_line_error(done).startswith(
         f"error: the warehouse {data_dir / 'olist.duckdb'} is open in {who}"
     )
+
+
+# -- the readers' copy ---------------------------------------------------------------------
+
+
+def test_a_readers_copy_lets_a_notebook_stay_open_while_runs_go_on(
+    data_dir: Path, tmp_path: Path, holders: list[Holder]
+) -> None:
+    """OLIST_DUCKDB_READER_COPY: each run that changes a table publishes a copy of the file;
+    a reader keeps the copy open as long as it likes, and no run waits for it."""
+    from helpers import duplicate_a_line, query
+
+    copy = data_dir / "olist.readers.duckdb"
+    settings = {"OLIST_DUCKDB_READER_COPY": "true", "OLIST_LOCK_TIMEOUT_S": "0"}
+    done = run_olist(["load", "--force"], data_dir, cwd=tmp_path, **settings)
+    assert done.returncode == EXIT_OK, done.stdout + done.stderr
+    assert f"readers' copy written to {copy}" in done.stdout
+    assert contents(copy) == contents(data_dir / "olist.duckdb")
+
+    reader = Holder(OPEN_THE_FILE, str(copy), "read-only", data_dir=data_dir)
+    holders.append(reader)
+    changed = copy_data_dir(data_dir / "raw", tmp_path / "changed")
+    duplicate_a_line(changed, "olist_geolocation_dataset.csv")
+    count = "select count(*) from staging.geolocation_raw"
+    before = query(copy, count)[0][0]
+
+    done = run_olist(["load", "--source", str(changed)], data_dir, cwd=tmp_path, **settings)
+    assert done.returncode == EXIT_OK, done.stdout + done.stderr  # no wait: timeout 0
+    assert query(copy, count) == [(before + 1,)]  # a new connection sees the new copy
+    assert reader.process.poll() is None  # the reader still has the old one open
+
+    published = copy.stat().st_mtime_ns
+    done = run_olist(["load", "--source", str(changed)], data_dir, cwd=tmp_path, **settings)
+    assert done.returncode == EXIT_OK
+    assert "readers' copy" not in done.stdout  # nothing changed: the copy is left alone
+    assert copy.stat().st_mtime_ns == published

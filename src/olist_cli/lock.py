@@ -76,8 +76,8 @@ def read_owner(lock_path: Path) -> Owner | None:
 
 def holder_of(lock_path: Path) -> str:
     owner = read_owner(lock_path)
-    # No record: a run that has not written it yet, or an older olist that writes none.
-    return str(owner) if owner else "another olist process"
+    # No record: a run that has not written it yet, an older olist, or `flock` by hand.
+    return str(owner) if owner else "a process that left no owner record"
 
 
 @contextmanager

@@ -145,6 +145,8 @@ def run_command(
             run = Run(settings, reporter, record, opener if needs_warehouse else None)
             try:
                 body(run)
+                if not read_only:
+                    _publish_reader_copy(run)
             except OlistError as exc:
                 error = exc
             _finish(record, error)
@@ -167,6 +169,26 @@ def run_command(
         reporter.error(error.message)
         return error.exit_code
     return EXIT_OK
+
+
+def _publish_reader_copy(run: Run) -> None:
+    """Copy the DuckDB file for readers, if asked (OLIST_DUCKDB_READER_COPY) and written to."""
+    if not (run.settings.duckdb_reader_copy and run.settings.warehouse == "duckdb"):
+        return
+    if run.warehouse is None:
+        return  # this command did not use the warehouse: the copy is as current as the file
+    from olist_cli.reader_copy import publish_reader_copy, reader_copy_path
+
+    changed = any(f["status"] == "loaded" for f in run.record.files) or any(
+        m["status"] == "success" for m in run.record.models
+    )
+    if not changed and reader_copy_path(run.settings).is_file():
+        return  # no table changed: the copy has them as they are (a no-op run stays cheap)
+
+    with run.stage("reader copy") as result:
+        path = publish_reader_copy(run.settings, run.warehouse)
+        result.message = f"copied to {path}"
+        run.reporter.event("copy", f"readers' copy written to {path}", path=str(path))
 
 
 def _finish(record: RunRecord, error: OlistError | None) -> None:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="Cap on DuckDB's memory, e.g. 4GB (default: DuckDB's, 80% of RAM); "
         "larger work spills to disk.",
     )
+    duckdb_reader_copy: bool = Field(
+        False,
+        description="After each successful run that wrote to it, copy the DuckDB file to "
+        "<name>.readers.duckdb beside it, for readers that keep it open (notebooks).",
+    )
     raw_dataset: str = Field("staging", description="Schema/dataset holding the raw tables.")
     target_schema: str = Field(
         "dev_warehouse", description="Prefix of the model schemas: <target>_<layer>."
