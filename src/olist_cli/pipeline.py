@@ -128,13 +128,13 @@ def run_command(
     record = RunRecord(command=command, args=args)
     settings = None
     error: OlistError | None = None
-    step = "settings"  # what failed, for the alert, when no stage was running
+    step: str | None = "settings"  # what failed, for the alert, when no stage was running
     try:
         settings = load_settings()
         record.warehouse = settings.warehouse
         step = "lock"
         with _run_lock(settings, reporter, command, read_only), ExitStack() as opened:
-            step = ""
+            step = None
 
             def opener(wait_s: float) -> Warehouse:
                 warehouse = open_warehouse(
@@ -222,7 +222,9 @@ def _write_results(record: RunRecord, settings: Settings, reporter: Reporter) ->
         )
 
 
-def _alert(record: RunRecord, settings: Settings | None, reporter: Reporter, *, step: str) -> None:
+def _alert(
+    record: RunRecord, settings: Settings | None, reporter: Reporter, *, step: str | None
+) -> None:
     """POST an alert when the run failed, whatever its exit code (or warned, if asked).
 
     ``step``: what failed when no stage was running ("settings", "lock"). With settings
