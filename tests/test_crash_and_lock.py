@@ -1,5 +1,5 @@
 """A run killed at any moment leaves a consistent warehouse; a second run while one holds the
-warehouse exits at once.
+warehouse waits for it, or exits at once with OLIST_LOCK_TIMEOUT_S=0.
 
 Every run here is a real `olist` process (the console script). Each crash test starts from a
 copy of a warehouse built from an as-of snapshot, runs `olist run-all` on the full data and
@@ -39,12 +39,12 @@ OLIST = Path(sys.executable).parent / "olist"
 RUN_TIMEOUT_S = 120
 
 
-def olist_env(data_dir: Path) -> dict[str, str]:
+def olist_env(data_dir: Path, **settings: str) -> dict[str, str]:
     data_dir.parent.mkdir(parents=True, exist_ok=True)  # the working folder of the run
     env = {k: v for k, v in os.environ.items() if not k.startswith("OLIST_")}
     env["OLIST_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return env | settings
 
 
 def start(args: list[str], data_dir: Path) -> subprocess.Popen[str]:
@@ -59,12 +59,12 @@ def start(args: list[str], data_dir: Path) -> subprocess.Popen[str]:
     )
 
 
-def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+def run(args: list[str], data_dir: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(OLIST), *args],
         capture_output=True,
         text=True,
-        env=olist_env(data_dir),
+        env=olist_env(data_dir, **settings),
         cwd=data_dir.parent,
         timeout=RUN_TIMEOUT_S,
     )
@@ -314,7 +314,9 @@ def test_a_second_run_exits_at_once_while_the_first_holds_the_lock(
     assert first_line, first.communicate()
 
     started = time.perf_counter()
-    second = run(["run-all", "--source", str(world.new_files)], copy_of_good)
+    second = run(
+        ["run-all", "--source", str(world.new_files)], copy_of_good, OLIST_LOCK_TIMEOUT_S="0"
+    )
     seconds = time.perf_counter() - started
     still_running = first.poll() is None
 
@@ -331,3 +333,22 @@ def test_a_second_run_exits_at_once_while_the_first_holds_the_lock(
     # The lock is released with the run: the next one gets it (and has nothing to do).
     third = run(["run-all", "--source", str(world.new_files)], copy_of_good)
     assert third.returncode == 0, third.stdout + third.stderr
+
+
+def test_a_second_run_waits_for_the_first_then_runs(copy_of_good: Path, world: World) -> None:
+    """By default a run waits for the lock (OLIST_LOCK_TIMEOUT_S, 300 s): two cron jobs that
+    overlap both succeed, one after the other, instead of the second failing."""
+    first = start(["run-all", "--source", str(world.new_files)], copy_of_good)
+    assert first.stdout is not None
+    first_line = first.stdout.readline()
+    assert first_line, first.communicate()
+
+    second = run(["run-all", "--source", str(world.new_files)], copy_of_good)
+    out, err = first.communicate(timeout=RUN_TIMEOUT_S)
+    assert first.returncode == 0, first_line + out + err
+    assert second.returncode == 0, second.stdout + second.stderr
+    lock = copy_of_good / "olist.duckdb.lock"
+    assert f"{lock} is held by olist run-all (pid {first.pid}, since " in second.stdout
+    # It found the first run's work done: nothing to load, build or test again.
+    assert "9 unchanged" in second.stdout
+    assert_like_an_uninterrupted_run(contents(copy_of_good / "olist.duckdb"), world)

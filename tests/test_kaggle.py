@@ -350,3 +350,37 @@ def test_importing_the_source_does_not_import_the_client() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     ).stdout
     assert out.strip() == "[]"
+
+
+# -- a full disk -------------------------------------------------------------------------
+
+
+def test_a_full_disk_while_downloading_is_one_line_and_leaves_nothing_behind(
+    tmp_path: Path, sample_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ops_support import tiny_disk
+
+    env_credentials(monkeypatch)
+    stored = io.BytesIO()  # not compressed: bigger than the disk
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as zf:
+        for name in NAMES:
+            zf.write(sample_dir / name, name)
+    with (
+        tiny_disk(tmp_path / "disk", "64k") as disk,
+        FakeKaggle(stored.getvalue(), username=USER, key=KEY) as server,
+    ):
+        monkeypatch.setattr(kaggle_source, "API_ENDPOINT", server.url)
+        for _ in range(2):  # and again: no try leaves a partial zip or staging folder
+            result = CliRunner().invoke(
+                app,
+                ["download", "--source", "kaggle"],
+                env={"OLIST_DATA_DIR": str(disk / "data"), "OLIST_RETRY_BACKOFF_S": "0"},
+            )
+            assert result.exit_code == EXIT_FAILURE
+            assert "Traceback" not in result.output
+            assert result.output.strip().splitlines()[-1] == (
+                "error: Kaggle download of olistbr/brazilian-ecommerce: cannot write the zip "
+                f"in {disk / 'data'}: No space left on device (free some space and run again)"
+            )
+            assert sorted(p.name for p in (disk / "data").iterdir()) == ["olist.duckdb.lock"]
+        assert len(server.downloads()) == 2  # a full disk is not retried

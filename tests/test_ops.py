@@ -122,7 +122,7 @@ def test_a_warehouse_file_that_is_not_duckdb_is_one_line_naming_it(
     assert error.startswith(f"error: cannot open the warehouse {data_dir / 'olist.duckdb'}: ")
     assert "not a valid DuckDB database file" in error and "Traceback" not in result.output
     assert "_run_results" not in result.output  # not opened a second time to record the run
-    assert results_json(tmp_path)["error"]["type"] == "WarehouseError"
+    assert results_json(tmp_path)["error"]["type"] == "DamagedWarehouseError"
 
 
 @pytest.mark.parametrize("command", ["run-all", "load"])
@@ -141,9 +141,9 @@ def test_the_files_are_hashed_while_the_warehouse_opens(
         return real_hashing(self, *args, **kwargs)
 
     @contextmanager
-    def open_warehouse(*args: Any) -> Iterator[Any]:
+    def open_warehouse(*args: Any, **kwargs: Any) -> Iterator[Any]:
         events.append("open")
-        with real_open(*args) as warehouse:
+        with real_open(*args, **kwargs) as warehouse:
             yield warehouse
 
     monkeypatch.setattr(Md5Cache, "hashing", hashing)
@@ -345,7 +345,8 @@ def test_every_exit_code(tmp_path: Path, sample_files: Path) -> None:
     assert olist(["transform", "--no-such-option"], tmp_path / "data").exit_code == EXIT_USAGE
     assert olist(["transform"], tmp_path / "data", OLIST_THREADS="many").exit_code == EXIT_USAGE
     with FileLock(tmp_path / "data" / "olist.duckdb.lock"):
-        assert olist(["transform"], tmp_path / "data").exit_code == EXIT_LOCKED
+        locked = olist(["transform"], tmp_path / "data", OLIST_LOCK_TIMEOUT_S="0")
+        assert locked.exit_code == EXIT_LOCKED
 
 
 def test_settings_errors_name_every_invalid_field_at_once(tmp_path: Path) -> None:

@@ -41,20 +41,26 @@ def alert_payload(record: RunRecord, *, stage: str | None) -> dict[str, Any]:
 
 
 def send_alert(url: str, payload: dict[str, Any]) -> str | None:
-    """POST the payload; return None on success, else why it failed (without the URL)."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode("utf-8"),
-        headers={"Content-Type": "application/json", "User-Agent": "olist-alert"},
-        method="POST",
-    )
+    """POST the payload; return None on success, else why it failed (without the URL).
+
+    Any failure is caught, whatever raises it (urllib's errors, http.client's InvalidURL,
+    a proxy setting): the alert must never end a run that is reporting its own outcome,
+    and the reason is given by its type only, since urllib's messages quote the URL.
+    """
     try:
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(payload).encode("utf-8"),
+            headers={"Content-Type": "application/json", "User-Agent": "olist-alert"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
             if not 200 <= response.status < 300:
                 return f"webhook answered HTTP {response.status}"
     except urllib.error.HTTPError as exc:
         return f"webhook answered HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return f"webhook unreachable: {type(reason).__name__}"
+    except Exception as exc:
+        reason = getattr(exc, "reason", None)  # URLError wraps the socket's error
+        cause = reason if isinstance(reason, Exception) else exc
+        return f"webhook unreachable: {type(cause).__name__}"
     return None

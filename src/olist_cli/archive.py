@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from olist_cli.atomic import read_json, write_text_atomic
 from olist_cli.dataset import SOURCE_FILES
-from olist_cli.errors import OlistError, SourceError, UsageError
+from olist_cli.errors import OlistError, SourceError, UsageError, file_error
 from olist_cli.filehash import Md5Cache
 from olist_cli.retry import TRANSIENT_HTTP, is_network_error, retrying
 from olist_cli.settings import Settings
@@ -123,7 +123,10 @@ def _to_folder(
     folder: Path, paths: list[Path], md5s: dict[str, str], on_event: OnEvent | None
 ) -> list[ArchiveResult]:
     """Gzip each changed file into ``folder``; the manifest there says what is archived."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise file_error(exc, f"cannot create the archive folder {folder}") from None
     manifest_path = folder / MANIFEST
     manifest = read_json(manifest_path)
     entries: dict[str, Any] = manifest.get("files", {}) if isinstance(manifest, dict) else {}
@@ -137,7 +140,10 @@ def _to_folder(
             status: Literal["archived", "unchanged"] = "unchanged"
             message = f"unchanged (md5 {md5})"
         else:
-            _gzip_atomically(path, target)
+            try:
+                _gzip_atomically(path, target)
+            except OSError as exc:  # a full disk or a read-only folder: no partial file left
+                raise file_error(exc, f"cannot archive {path.name} in {folder}") from None
             entries[path.name] = {
                 "md5": md5,
                 "bytes": size,
@@ -146,7 +152,10 @@ def _to_folder(
                 "archived_at": _now(),
             }
             # Recorded after each file: a run stopped half-way resumes where it stopped.
-            write_text_atomic(manifest_path, _manifest_json(folder.name, entries))
+            try:
+                write_text_atomic(manifest_path, _manifest_json(folder.name, entries))
+            except OSError as exc:
+                raise file_error(exc, f"cannot write {manifest_path}") from None
             status, message = "archived", f"gzip {size:,} → {target.stat().st_size:,} bytes"
         results.append(
             _emit(

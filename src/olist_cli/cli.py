@@ -81,13 +81,20 @@ def _execute(
     body: Callable[[Run], None],
     *,
     needs_warehouse: bool = True,
+    read_only: bool = False,
     summary: bool = False,
 ) -> None:
     from olist_cli.pipeline import run_command
 
     args = {k: _plain(v) for k, v in ctx.params.items()}
     code = run_command(
-        command, args, _reporter(ctx), body, needs_warehouse=needs_warehouse, summary=summary
+        command,
+        args,
+        _reporter(ctx),
+        body,
+        needs_warehouse=needs_warehouse,
+        read_only=read_only,
+        summary=summary,
     )
     if code:
         raise typer.Exit(code)
@@ -186,8 +193,8 @@ def archive(
         from olist_cli.pipeline import stage_archive
         from olist_cli.sources.local import resolve_local_source
 
-        folder = resolve_local_source(run.settings.raw_dir, run.settings.raw_dir)
         with run.stage("archive") as result:
+            folder = resolve_local_source(run.settings.raw_dir, run.settings.raw_dir)
             result.rows, result.message = stage_archive(run, folder, load_date=load_date)
 
     _execute(ctx, "archive", body, needs_warehouse=False)
@@ -210,8 +217,8 @@ def load(
         from olist_cli.pipeline import stage_load
         from olist_cli.sources.local import resolve_local_source
 
-        folder = resolve_local_source(source or run.settings.raw_dir, run.settings.raw_dir)
         with run.stage("load") as result:
+            folder = resolve_local_source(source or run.settings.raw_dir, run.settings.raw_dir)
             result.rows, result.message = stage_load(run, folder, force=force)
 
     _execute(ctx, "load", body)
@@ -334,7 +341,7 @@ def docs(
             run.reporter.event("docs", result.message, path=str(index))
             built.append(index)
 
-    _execute(ctx, "docs", body)
+    _execute(ctx, "docs", body, read_only=True)
     if serve and built:
         from olist_cli.docsite import serve as serve_site
 
@@ -366,7 +373,7 @@ def report(
             result.message = f"report written to {path}"
             run.reporter.event("report", result.message, path=str(path))
 
-    _execute(ctx, "report", body)
+    _execute(ctx, "report", body, read_only=True)
 
 
 @app.command()
@@ -379,20 +386,22 @@ def status(
 
     from olist_cli.credentials import check_secret_files
     from olist_cli.errors import OlistError
-    from olist_cli.pipeline import open_warehouse, warehouse_lock
+    from olist_cli.pipeline import open_warehouse
     from olist_cli.settings import load_settings
-    from olist_cli.status import Status, collect_status
+    from olist_cli.status import collect_status
 
     reporter = _reporter(ctx)
     try:
         settings = load_settings()
         for warning in check_secret_files(settings):  # on stderr: --json's stdout stays JSON
             reporter.error(warning, level="warning", stage="settings")
-        if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
-            found = Status()  # nothing built yet: say so without creating a database
-        else:
-            with warehouse_lock(settings), open_warehouse(settings) as warehouse:
-                found = collect_status(settings, warehouse)
+        # Read-only, without the run lock: it works on a read-only file or folder, creates
+        # no database where there is none, and waits while a run has the file open.
+        # Waiting lines go to stderr: stdout may be the --json document.
+        with open_warehouse(
+            settings, read_only=True, on_wait=lambda line: typer.echo(line, err=True)
+        ) as warehouse:
+            found = collect_status(settings, warehouse)
     except OlistError as exc:
         reporter.error(exc.message)
         raise typer.Exit(exc.exit_code) from None

@@ -6,10 +6,12 @@ fault and, where there is one, the fix. Only ``cli.py`` catches them.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a stage failed, or an error-level data test failed
 EXIT_USAGE = 2  # bad options or settings
-EXIT_LOCKED = 3  # another olist run holds the warehouse lock
+EXIT_LOCKED = 3  # another olist run, or another program, holds the warehouse
 
 
 class OlistError(Exception):
@@ -59,11 +61,56 @@ class DataTestFailure(OlistError):
     """One or more error-level data tests failed (exit 1)."""
 
 
+class PathAccessError(UsageError):
+    """A file or folder olist must read or write cannot be: permission denied, a read-only
+    file system, a folder where a file belongs (exit 2: the set-up needs fixing)."""
+
+
+class DiskFullError(OlistError):
+    """The disk filled up while olist wrote; what it was writing is discarded (exit 1)."""
+
+
 class WarehouseError(OlistError):
-    """The warehouse cannot be opened: not a DuckDB file, or held by another program (exit 1)."""
+    """The warehouse cannot be opened or written, for a reason of its own (exit 1)."""
+
+
+class DamagedWarehouseError(WarehouseError):
+    """The warehouse file is not a DuckDB database, or is truncated (exit 1)."""
+
+
+class CheckpointError(WarehouseError):
+    """The work committed (DuckDB's log holds it) but could not be written into the database
+    file, a full disk say; the next open replays the log (exit 1)."""
 
 
 class LockedError(OlistError):
-    """Another olist run holds the warehouse (exit 3)."""
+    """Another olist run holds the warehouse, for longer than OLIST_LOCK_TIMEOUT_S (exit 3)."""
 
     exit_code = EXIT_LOCKED
+
+
+class WarehouseBusyError(LockedError):
+    """Another program (a notebook, say) holds the warehouse file, for longer than
+    OLIST_LOCK_TIMEOUT_S (exit 3). ``pid`` and ``program``: the holder, as DuckDB names it."""
+
+    def __init__(self, message: str, *, pid: int | None = None, program: str = "") -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.program = program
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+_ACCESS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR, errno.ENOTDIR, errno.EEXIST}
+# Failures of the local disk, not of a network: a full disk, a permission, a read-only one.
+LOCAL_WRITE_ERRNOS = frozenset({*_FULL, errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def file_error(exc: OSError, doing: str) -> OlistError:
+    """One line for an OSError met reading or writing a known path: ``doing`` ("cannot
+    write <path>") and the system's reason, as the error class that fits it."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in _FULL:
+        return DiskFullError(f"{doing}: {reason} (free some space and run again)")
+    if exc.errno in _ACCESS:
+        return PathAccessError(f"{doing}: {reason}")
+    return OlistError(f"{doing}: {reason}")

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from olist_cli.console import Reporter
 from olist_cli.errors import (
-    EXIT_FAILURE,
     EXIT_OK,
     BuildError,
+    CheckpointError,
     DataTestFailure,
-    LockedError,
     OlistError,
     TransientError,
+    WarehouseBusyError,
 )
 from olist_cli.run_results import RunRecord, StageResult
 
@@ -62,9 +62,10 @@ class Run:
     settings: Settings
     reporter: Reporter
     record: RunRecord
-    # Opens the warehouse, on first use of ``wh``: work that needs none (a download, the
-    # files' hashing) goes on while it opens. None: the command uses no warehouse.
-    opener: Callable[[], Warehouse] | None = None
+    # Opens the warehouse on first use of ``wh``, waiting this many seconds for another
+    # program to let go of it: work that needs none (a download, the files' hashing) goes
+    # on while it opens. None: the command uses no warehouse.
+    opener: Callable[[float], Warehouse] | None = None
     warehouse: Warehouse | None = None  # once opened
     # What this run's load changed, row by row, when it kept that (run-all on DuckDB):
     # the build adds its own, and the tests check the changed rows only where they can.
@@ -72,10 +73,17 @@ class Run:
 
     @property
     def wh(self) -> Warehouse:
+        return self._open(self.settings.lock_timeout_s)
+
+    def warehouse_to_record(self) -> Warehouse:
+        """The warehouse open, or opened now without waiting: a record is not worth a wait."""
+        return self._open(0)
+
+    def _open(self, wait_s: float) -> Warehouse:
         if self.warehouse is None:
             assert self.opener is not None, "this command opens no warehouse, or it failed to"
             opener, self.opener = self.opener, None  # one attempt: a failed open stays failed
-            self.warehouse = opener()
+            self.warehouse = opener(wait_s)
         return self.warehouse
 
     @property
@@ -106,9 +114,15 @@ def run_command(
     body: Callable[[Run], None],
     *,
     needs_warehouse: bool = True,
+    read_only: bool = False,
     summary: bool = False,
 ) -> int:
-    """Run one command's body under the lock; record, alert and summarise; return the exit code."""
+    """Run one command's body under the lock; record, alert and summarise; return the exit code.
+
+    ``read_only``: the body only reads the warehouse (docs, report). It takes no lock (a
+    reader cannot harm a run: DuckDB keeps the two apart, and a run waits for a reader),
+    opens the warehouse read-only, and records itself in run_results.json only.
+    """
     from olist_cli.credentials import check_secret_files
     from olist_cli.settings import load_settings
 
@@ -116,33 +130,43 @@ def run_command(
     reporter.bind(run_id=record.run_id, command=command)
     settings = None
     error: OlistError | None = None
+    step: str | None = "settings"  # what failed, for the alert, when no stage was running
     try:
         settings = load_settings()
         record.warehouse = settings.warehouse
         for warning in check_secret_files(settings):  # UsageError instead, when strict
             reporter.event("settings", warning, level="warning", style="yellow")
-        with warehouse_lock(settings), ExitStack() as opened:
+        step = "lock"
+        with _run_lock(settings, reporter, command, read_only), ExitStack() as opened:
+            step = None
 
-            def opener() -> Warehouse:
-                warehouse = opened.enter_context(open_warehouse(settings))
-                return _opened_for_work(warehouse, settings, reporter)
+            def opener(wait_s: float) -> Warehouse:
+                warehouse = open_warehouse(
+                    settings, read_only=read_only, wait_s=wait_s, on_wait=_say_waiting(reporter)
+                )
+                opened_warehouse = opened.enter_context(warehouse)
+                if read_only:
+                    return opened_warehouse
+                return _opened_for_work(opened_warehouse, settings, reporter)
 
             run = Run(settings, reporter, record, opener if needs_warehouse else None)
             try:
                 body(run)
+                if not read_only:
+                    _publish_reader_copy(run)
             except OlistError as exc:
                 error = exc
             _finish(record, error)
-            if run.can_record:  # while the lock is still held
+            if run.can_record and not read_only:  # while the lock is still held
                 _append_results(run)
-            if run.warehouse is not None:
+            if run.warehouse is not None and not read_only:
                 _seal(run)
     except OlistError as exc:  # settings, lock, or opening the warehouse
         error = exc
         _finish(record, error)
     if settings is not None:
         _write_results(record, settings, reporter)
-        _alert(record, settings, reporter)
+    _alert(record, settings, reporter, step=step)
     if summary and record.stages:
         reporter.table(
             "Summary",
@@ -154,6 +178,26 @@ def run_command(
         reporter.error(error.message)
         return error.exit_code
     return EXIT_OK
+
+
+def _publish_reader_copy(run: Run) -> None:
+    """Copy the DuckDB file for readers, if asked (OLIST_DUCKDB_READER_COPY) and written to."""
+    if not (run.settings.duckdb_reader_copy and run.settings.warehouse == "duckdb"):
+        return
+    if run.warehouse is None:
+        return  # this command did not use the warehouse: the copy is as current as the file
+    from olist_cli.reader_copy import publish_reader_copy, reader_copy_path
+
+    changed = any(f["status"] == "loaded" for f in run.record.files) or any(
+        m["status"] == "success" for m in run.record.models
+    )
+    if not changed and reader_copy_path(run.settings).is_file():
+        return  # no table changed: the copy has them as they are (a no-op run stays cheap)
+
+    with run.stage("reader copy") as result:
+        path = publish_reader_copy(run.settings, run.warehouse)
+        result.message = f"copied to {path}"
+        run.reporter.event("copy", f"readers' copy written to {path}", path=str(path))
 
 
 def _finish(record: RunRecord, error: OlistError | None) -> None:
@@ -171,7 +215,7 @@ def _append_results(run: Run) -> None:
     from olist_cli.run_results import append_to_table
 
     try:
-        append_to_table(run.record, run.wh, run.settings.raw_dataset)
+        append_to_table(run.record, run.warehouse_to_record(), run.settings.raw_dataset)
     except Exception as exc:  # the run's own outcome matters more than its record
         run.reporter.event("results", f"could not append to _run_results: {exc}", level="warning")
 
@@ -195,17 +239,28 @@ def _write_results(record: RunRecord, settings: Settings, reporter: Reporter) ->
         )
 
 
-def _alert(record: RunRecord, settings: Settings, reporter: Reporter) -> None:
-    """POST an alert when the run failed (or warned, if asked); never change the outcome."""
-    if not settings.alert_webhook_url:
+def _alert(
+    record: RunRecord, settings: Settings | None, reporter: Reporter, *, step: str | None
+) -> None:
+    """POST an alert when the run failed, whatever its exit code (or warned, if asked).
+
+    ``step``: what failed when no stage was running ("settings", "lock"). With settings
+    that do not validate, the webhook URL is read on its own, so a broken cron job still
+    tells someone. Sending never changes the outcome, and the URL is never printed.
+    """
+    from olist_cli.settings import alert_webhook_url_alone
+
+    url = settings.alert_webhook_url if settings is not None else alert_webhook_url_alone()
+    if not url:
         return
     warned = any(t["status"] == "warn" for t in record.tests)
-    if record.exit_code != EXIT_FAILURE and not (settings.alert_on_warn and warned):
+    failed = record.exit_code not in (None, EXIT_OK)
+    if not failed and not (settings is not None and settings.alert_on_warn and warned):
         return
     from olist_cli.alerts import alert_payload, send_alert
 
-    failed = next((s.name for s in record.stages if s.status == "failed"), None)
-    problem = send_alert(settings.alert_webhook_url, alert_payload(record, stage=failed))
+    stage = next((s.name for s in record.stages if s.status == "failed"), None)
+    problem = send_alert(url, alert_payload(record, stage=stage or (step if failed else None)))
     if problem:
         reporter.event("alert", f"alert not sent: {problem}", level="warning")
     else:
@@ -216,30 +271,72 @@ def _alert(record: RunRecord, settings: Settings, reporter: Reporter) -> None:
 
 
 @contextmanager
-def warehouse_lock(settings: Settings) -> Iterator[None]:
-    """Hold the one-run-at-a-time lock of this warehouse, or fail at once with LockedError."""
-    from filelock import FileLock, Timeout
-
-    lock_path = Path(f"{settings.duckdb_file}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(lock_path, timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise LockedError(
-            f"another olist run holds the warehouse ({lock_path}); wait for it to finish"
-        ) from None
-    try:
+def _run_lock(
+    settings: Settings, reporter: Reporter, command: str, read_only: bool
+) -> Iterator[None]:
+    """The warehouse lock for a command that writes; none for one that only reads."""
+    if read_only:
         yield
-    finally:
-        lock.release()
+        return
+    from olist_cli.lock import warehouse_lock
+
+    with warehouse_lock(settings, command=f"olist {command}", on_wait=_say_waiting(reporter)):
+        yield
+
+
+def _say_waiting(reporter: Reporter) -> Callable[[str], None]:
+    return lambda line: reporter.event("lock", line, level="warning", style="yellow")
 
 
 @contextmanager
-def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
+def open_warehouse(
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    wait_s: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[Warehouse]:
+    """The warehouse, open for the block; closed after it.
+
+    While another program (a notebook, `olist status`) has the DuckDB file open, wait up
+    to ``wait_s`` seconds (default OLIST_LOCK_TIMEOUT_S) for it to let go, telling
+    ``on_wait`` who holds it now and then; then WarehouseBusyError (exit 3).
+    """
+    from olist_cli.lock import gave_up
+    from olist_cli.waiting import wait_for
     from olist_cli.warehouse import connect
 
-    warehouse = connect(settings)
+    timeout = settings.lock_timeout_s if wait_s is None else wait_s
+    busy: list[WarehouseBusyError] = []
+
+    def try_once() -> Warehouse | None:
+        try:
+            return connect(settings, read_only=read_only)
+        except WarehouseBusyError as exc:
+            busy.append(exc)
+            return None
+
+    said: list[str] = []
+
+    def waiting(waited: float) -> None:
+        holder = _holder(settings, busy[-1])
+        line = (
+            f"still waiting for {holder}: {waited:.0f}s of {timeout:g}s"
+            if said
+            else f"{settings.duckdb_file} is open in {holder}; waiting up to {timeout:g}s "
+            "for it to let go (OLIST_LOCK_TIMEOUT_S)"
+        )
+        said.append(line)
+        if on_wait is not None:
+            on_wait(line)
+
+    warehouse = wait_for(try_once, timeout_s=timeout, on_wait=waiting)
+    if warehouse is None:
+        raise WarehouseBusyError(
+            f"the warehouse {settings.duckdb_file} is open in {_holder(settings, busy[-1])}, "
+            f"and DuckDB lets no other process open it; {gave_up(timeout)}; close it there "
+            "and run again"
+        )
     try:
         yield warehouse
     finally:
@@ -259,6 +356,17 @@ def _opened_for_work(warehouse: Warehouse, settings: Settings, reporter: Reporte
             style="yellow",
         )
     return warehouse
+
+
+def _holder(settings: Settings, busy: WarehouseBusyError) -> str:
+    """Who has the file open: the olist run of that pid, as it describes itself, or the
+    program and pid DuckDB names."""
+    from olist_cli.lock import lock_file, read_owner
+
+    owner = read_owner(lock_file(settings))
+    if owner is not None and owner.pid == busy.pid:
+        return str(owner)
+    return f"{busy.program} (PID {busy.pid})"
 
 
 # -- stages ------------------------------------------------------------------------------
@@ -577,6 +685,8 @@ def publishing(run: Run) -> Iterator[int | None]:
     try:
         with warehouse.write_audit_publish():
             yield 1 if warehouse.audit_on_one_connection else None
+    except CheckpointError:
+        raise  # committed: published, though not yet written into the file
     except OlistError as exc:
         exc.message += "; nothing was published, the warehouse is as it was before this run"
         raise

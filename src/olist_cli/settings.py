@@ -11,11 +11,12 @@ import re
 import sys
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from olist_cli.errors import UsageError
+from olist_cli.errors import UsageError, file_error
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
         pattern=r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
         description="Cap on DuckDB's memory, e.g. 4GB (default: DuckDB's, 80% of RAM); "
         "larger work spills to disk.",
+    )
+    duckdb_reader_copy: bool = Field(
+        False,
+        description="After each successful run that wrote to it, copy the DuckDB file to "
+        "<name>.readers.duckdb beside it, for readers that keep it open (notebooks).",
     )
     raw_dataset: str = Field("staging", description="Schema/dataset holding the raw tables.")
     target_schema: str = Field(
@@ -99,9 +105,18 @@ class Settings(BaseSettings):
         1.0, ge=0, description="First retry delay in seconds; doubles each time, with jitter."
     )
     alert_webhook_url: str | None = Field(
-        None, description="POST a JSON alert (Slack-compatible) here when a run fails."
+        None,
+        description="POST a JSON alert (Slack-compatible) here when a run fails: an http(s) "
+        "URL; a secret, never printed.",
     )
     alert_on_warn: bool = Field(False, description="Also alert on warn-level test failures.")
+    lock_timeout_s: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="Seconds a run waits for the warehouse while another olist run or "
+        "another program holds it, before it fails with exit 3; 0: fail at once.",
+    )
     run_results_path: Path = Field(
         Path("target/run_results.json"), description="Where each run writes its results."
     )
@@ -120,6 +135,11 @@ class Settings(BaseSettings):
                 "not starting with a digit"
             )
         return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return checked_webhook_url(value)
 
     @property
     def raw_dir(self) -> Path:
@@ -145,10 +165,56 @@ class Settings(BaseSettings):
         return f"{self.target_schema}_{layer}"
 
 
+def checked_webhook_url(value: str | None) -> str | None:
+    """The webhook URL if it is one olist can POST to (http or https, with a host); empty
+    is unset. The ValueError never quotes the value: a Slack webhook URL holds a token."""
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or not c.isprintable() for c in value)
+    ):
+        raise ValueError(
+            "must be an http:// or https:// URL with a host (the value is not shown: "
+            "it may hold a token)"
+        )
+    return value
+
+
+class _AlertSettings(BaseSettings):
+    """The webhook URL alone: read when the other settings are invalid, to say so."""
+
+    model_config = Settings.model_config
+    alert_webhook_url: str | None = None
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return checked_webhook_url(value)
+
+
+def alert_webhook_url_alone() -> str | None:
+    """OLIST_ALERT_WEBHOOK_URL read on its own, None if unset, unreadable or invalid."""
+    try:
+        return _AlertSettings().alert_webhook_url
+    except (ValidationError, OSError):
+        return None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build Settings, turning validation errors into one UsageError naming every field."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except OSError as exc:  # an .env file that cannot be read
+        where = exc.filename or Settings.model_config.get("env_file")
+        raise file_error(exc, f"cannot read the settings file {where}") from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

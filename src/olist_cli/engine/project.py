@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from olist_cli.atomic import read_json, write_text_atomic
 from olist_cli.engine import generic, render
 from olist_cli.engine.generic import generic_test, identifier
 from olist_cli.engine.render import display_path, make_env, parse, raw_table
-from olist_cli.errors import ProjectError
+from olist_cli.errors import ProjectError, file_error
 from olist_cli.settings import IDENTIFIER
 
 NOT_MODELS = ("tests", "macros")
@@ -295,7 +296,7 @@ def _generic_refs(env: Environment, template: str, label: str) -> tuple[str, ...
 
 def _singular_test(env: Environment, path: Path) -> DataTest:
     label = display_path(path)
-    source = path.read_text(encoding="utf-8")
+    source = _sql_text(path)
     calls = _read_calls(env, source, label)
     config = calls.config
     unknown = sorted(set(config) - set(TEST_KEYS))
@@ -330,7 +331,7 @@ def _model(env: Environment, path: Path) -> tuple[Model, list[DataTest]]:
     for part, what in ((path.stem, "model file name"), (layer, "layer folder name")):
         if not IDENTIFIER.match(part):
             raise ProjectError(f"{label}: the {what} must be letters, digits and underscores")
-    source = path.read_text(encoding="utf-8")
+    source = _sql_text(path)
     calls = _read_calls(env, source, label)
     try:
         config = _model_config(layer, calls.config)
@@ -352,13 +353,29 @@ def _model(env: Environment, path: Path) -> tuple[Model, list[DataTest]]:
 
 def _project_files(sql_dir: Path) -> tuple[list[Path], list[Path]]:
     """The singular test files and the model files, each in the order they are parsed."""
-    tests = sorted((sql_dir / "tests").glob("*.sql"))
-    layers = [
-        d
-        for d in sorted(sql_dir.iterdir())
-        if d.is_dir() and d.name not in NOT_MODELS and not d.name.startswith(".")
-    ]
-    return tests, [p for d in layers for p in sorted(d.glob("*.sql"))]
+    try:
+        tests = sorted((sql_dir / "tests").glob("*.sql"))
+        layers = [
+            d
+            for d in sorted(sql_dir.iterdir())
+            if d.is_dir() and d.name not in NOT_MODELS and not d.name.startswith(".")
+        ]
+        # listdir, not glob: glob finds nothing in a folder it may not read, and says nothing.
+        models = [d / n for d in layers for n in sorted(os.listdir(d)) if _is_sql_file(d / n)]
+    except OSError as exc:
+        raise file_error(exc, f"cannot read the SQL project {exc.filename or sql_dir}") from None
+    return tests, models
+
+
+def _is_sql_file(path: Path) -> bool:
+    return path.suffix == ".sql" and not path.name.startswith(".")
+
+
+def _sql_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise file_error(exc, f"cannot read {display_path(path)}") from None
 
 
 def parse_project(sql_dir: Path, *, cache: Path | None = None) -> Project:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -73,9 +74,11 @@ def _sample(raw_dir: Path, *, scale: float, seed: int, as_of: dt.date | None) ->
     from olist_cli.sources.sample import generate_sample  # numpy: only when generating
 
     generate_sample(raw_dir, scale=scale, seed=seed, as_of=as_of)
-    write_text_atomic(
-        manifest, json.dumps({**wanted, "files": _identities(raw_dir)}, sort_keys=True)
-    )
+    # Only a shortcut for the next run: without it, that run generates the sample again.
+    with contextlib.suppress(OSError):
+        write_text_atomic(
+            manifest, json.dumps({**wanted, "files": _identities(raw_dir)}, sort_keys=True)
+        )
     return Fetched(raw_dir, f"sample ({what}) generated in {raw_dir}")
 
 

@@ -39,7 +39,13 @@ from typing import Any, Literal, TextIO
 
 from olist_cli.credentials import check_private
 from olist_cli.dataset import SOURCE_FILES
-from olist_cli.errors import OlistError, SourceError, UsageError
+from olist_cli.errors import (
+    LOCAL_WRITE_ERRNOS,
+    OlistError,
+    SourceError,
+    UsageError,
+    file_error,
+)
 from olist_cli.retry import TRANSIENT_HTTP, is_network_error, retrying
 from olist_cli.settings import Settings
 
@@ -108,12 +114,18 @@ def download_kaggle(
     show_bar = sys.stderr.isatty() if progress is None else progress
     api.progress = _Progress(dataset, say, bar=show_bar)
 
-    dest_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}-kaggle-", dir=dest_dir.parent))
     try:
+        dest_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}-kaggle-", dir=dest_dir.parent))
+    except OSError as exc:
+        raise file_error(exc, f"cannot create a download folder in {dest_dir.parent}") from None
+    try:  # whatever fails, the staging folder goes, with the partial zip in it
         archive = _download(api, settings, staging / "download", say, secrets)
         folder = _unpack_and_check(archive, staging / "files", dataset)
-        _install(folder, dest_dir)
+        try:
+            _install(folder, dest_dir)
+        except OSError as exc:
+            raise file_error(exc, f"cannot move the downloaded files into {dest_dir}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     say("info", f"{dataset}: the 9 files are in {dest_dir}")
@@ -284,6 +296,11 @@ def _download(api: Any, settings: Settings, folder: Path, say: _Say, secrets: Se
     except OlistError as exc:
         raise type(exc)(secrets.scrub(exc.message)) from None
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in LOCAL_WRITE_ERRNOS:
+            # Writing the zip: a full disk, not the network (never retried).
+            raise file_error(
+                exc, f"Kaggle download of {dataset}: cannot write the zip in {folder.parent.parent}"
+            ) from None
         raise _download_error(exc, dataset, settings.retries, secrets) from None
 
 

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from olist_cli.dataset import SOURCE_FILES
-from olist_cli.errors import SourceError, UsageError
+from olist_cli.errors import SourceError, UsageError, file_error
 
 EXPECTED: tuple[str, ...] = tuple(s.file_name for s in SOURCE_FILES)
 _MAX_MEMBER_BYTES = 2 * 1024**3  # the largest real file is ~60 MB: anything near this is a bomb
@@ -33,18 +33,34 @@ def resolve_local_source(path: Path, work_dir: Path) -> Path:
         raise UsageError(f"source not found: {path} (expected a folder or a .zip file)")
     if path.is_dir():
         return find_source_folder(path)
+    _check_readable(path)  # is_zipfile says False for a file it cannot read
     if zipfile.is_zipfile(path):
         return extract_zip(path, work_dir)
     raise UsageError(f"source {path} is neither a folder nor a .zip file")
 
 
 def find_source_folder(folder: Path) -> Path:
-    """``folder`` if it holds the nine files, else its one subfolder that does."""
-    candidates = [folder] + sorted(
-        p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__MACOSX"))
-    )
+    """``folder`` if it holds the nine files, else its one subfolder that does; each of them
+    readable (checked now, before anything is loaded)."""
+    try:
+        candidates = [folder] + sorted(
+            p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__MACOSX"))
+        )
+    except OSError as exc:
+        raise file_error(exc, f"cannot read the source folder {folder}") from None
     present = {c: {n for n in EXPECTED if (c / n).is_file()} for c in candidates}
-    return _choose(present, folder, folder)
+    chosen = _choose(present, folder, folder)
+    for name in EXPECTED:
+        _check_readable(chosen / name)
+    return chosen
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise file_error(exc, f"cannot read the source file {path}") from None
 
 
 def extract_zip(archive: Path, work_dir: Path) -> Path:
@@ -64,6 +80,8 @@ def extract_zip(archive: Path, work_dir: Path) -> Path:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError) as exc:
         # RuntimeError: an encrypted member; BadZipFile: a truncated or corrupt archive.
         raise SourceError(f"{archive}: cannot unpack: {exc}") from exc
+    except OSError as exc:  # writing the files: a full disk, a read-only folder
+        raise file_error(exc, f"cannot unpack {archive} into {work_dir}") from None
     return work_dir
 
 

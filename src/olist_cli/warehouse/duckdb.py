@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -12,7 +14,16 @@ from typing import Any, ClassVar
 import duckdb
 
 from olist_cli.dataset import Column, ColumnType
-from olist_cli.errors import WarehouseError
+from olist_cli.errors import (
+    CheckpointError,
+    DamagedWarehouseError,
+    DiskFullError,
+    OlistError,
+    PathAccessError,
+    WarehouseBusyError,
+    WarehouseError,
+    file_error,
+)
 from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params, ReplacedRows
 from olist_cli.warehouse.duckdb_errors import MAX_RECORD_CHARS, csv_load_error
 from olist_cli.warehouse.duckdb_seal import is_sealed, write_seal
@@ -107,23 +118,40 @@ class DuckDBWarehouse:
     keeps_changes: ClassVar[bool] = True
 
     def __init__(
-        self, path: Path | str, *, threads: int | None = None, memory_limit: str | None = None
+        self,
+        path: Path | str,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        read_only: bool = False,
     ) -> None:
+        """Open (or, unless ``read_only``, create) the database file.
+
+        Raises WarehouseBusyError at once if another program has it open (the caller
+        decides how long to wait), DamagedWarehouseError for a file that is not a DuckDB
+        database or is truncated, PathAccessError for a file or folder it may not use.
+        """
         self.path = Path(path) if str(path) != ":memory:" else path
+        self.read_only = read_only
+        target = str(path)
         if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only and not self.path.exists():
+                # Nothing built yet: a reader sees an empty database, and creates no file.
+                target, read_only = ":memory:", False
+            else:
+                _check_place(self.path, read_only=read_only)
+        self._con = _connect(target, read_only=read_only)
         try:
-            self._con = duckdb.connect(str(path))
-        except duckdb.Error as exc:
-            # Not a DuckDB file, one written by a newer DuckDB, or held by a program that is
-            # not olist (olist's own runs meet the lock file first): one line, not a trace.
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-            raise WarehouseError(f"cannot open the warehouse {path}: {reason}") from None
-        _configure_session(self._con)
-        if threads:
-            self._con.execute(f"SET threads = {int(threads)}")
-        if memory_limit:  # validated by Settings: digits and a unit
-            self._con.execute(f"SET memory_limit = '{memory_limit}'")
+            if target != ":memory:":
+                _check_complete(self._con, Path(target))
+            _configure_session(self._con)
+            if threads:
+                self._con.execute(f"SET threads = {int(threads)}")
+            if memory_limit:  # validated by Settings: digits and a unit
+                self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        except BaseException:
+            self._con.close()
+            raise
         self._local = threading.local()
         self._main_thread = threading.get_ident()
         self.dialect = DuckDBDialect()
@@ -203,7 +231,13 @@ class DuckDBWarehouse:
             raise
         finally:
             self._local.depth = 0
-        con.execute("COMMIT")
+        try:
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            problem = _commit_problem(self.path, exc)
+            if problem is None:
+                raise
+            raise problem from None
 
     def write_audit_publish(self) -> AbstractContextManager[None]:
         # One transaction: readers (and a crash) see the old tables or all the new ones.
@@ -596,6 +630,99 @@ def _comparison(changed: str, relation: str, columns: Sequence[Column]) -> tuple
         f"  SELECT {row_hash} AS {_ROW_HASH}, rowid AS {_ROWID} FROM {relation}\n"
     )
     return start, listed, nulls
+
+
+# -- opening the file ------------------------------------------------------------------------
+
+_HELD = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+_FILE_HEADERS_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
+
+
+def _check_place(path: Path, *, read_only: bool) -> None:
+    """A writer needs to write the file's folder: DuckDB writes its log, <file>.wal, there."""
+    if read_only:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise file_error(exc, f"cannot create the warehouse folder {path.parent}") from None
+    if not os.access(path.parent, os.W_OK):  # checked now: DuckDB would fail at the commit
+        raise PathAccessError(
+            f"cannot write the warehouse {path}: its folder {path.parent} is read-only for "
+            "this user (DuckDB writes its log there); `olist status` can still read it"
+        )
+
+
+def _connect(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.Error as exc:
+        message = str(exc)
+        held = _HELD.search(message)
+        if held is not None:
+            raise WarehouseBusyError(
+                f"the warehouse {path} is open in {held['program']} (PID {held['pid']})",
+                pid=int(held["pid"]),
+                program=held["program"],
+            ) from None
+        # Not a DuckDB file, one written by a newer DuckDB, a file it may not open.
+        reason = (message.splitlines() or [type(exc).__name__])[0]
+        doing = f"cannot open the warehouse {path}"
+        problem = _file_problem(message, f"{doing}: {reason}")
+        if problem is not None:
+            raise problem from None
+        if "not a valid DuckDB database file" in message or "Could not read enough" in message:
+            raise DamagedWarehouseError(f"{doing}: {reason}") from None
+        raise WarehouseError(f"{doing}: {reason}") from None
+
+
+def _check_complete(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a truncated file now, rather than at whichever query first reads past its end.
+
+    Every block in use lies in the file, so the file is at least its headers and its used
+    blocks long (free blocks may be cut off the end: only used ones count).
+    """
+    block_size, used_blocks = con.execute(
+        "select block_size, used_blocks from pragma_database_size() "
+        "where database_name = current_database()"
+    ).fetchone() or (0, 0)
+    needed = _FILE_HEADERS_BYTES + int(block_size) * int(used_blocks)
+    size = path.stat().st_size
+    if size < needed:
+        raise DamagedWarehouseError(
+            f"the warehouse {path} is truncated: {size:,} bytes, where its {used_blocks:,} "
+            f"blocks in use need {needed:,}; restore it from a copy, or move it away and "
+            "rebuild it with `olist run-all`"
+        )
+
+
+def _file_problem(message: str, doing: str) -> OlistError | None:
+    """The error for a file problem a person can fix, from the text of DuckDB's error (it
+    carries no errno); None for any other."""
+    if "No space left on device" in message or "Disk quota exceeded" in message:
+        return DiskFullError(f"{doing} (free some space and run again)")
+    if any(
+        reason in message
+        for reason in ("Permission denied", "Read-only file system", "Is a directory")
+    ):
+        return PathAccessError(doing)
+    return None
+
+
+def _commit_problem(path: Path | str, exc: duckdb.Error) -> OlistError | None:
+    """A COMMIT that could not write (a full disk, say), or whose checkpoint could not."""
+    message = str(exc)
+    reason = " ".join(message.split())
+    if "COMMIT succeeded and is durable" in message:
+        # The work is in the log (<file>.wal): the next open of the file replays it.
+        cause = reason.split("because of error: ", 1)[-1]
+        return CheckpointError(
+            f"the run's changes are committed to the log of the warehouse {path}, but "
+            f"DuckDB could not write them into the file: {cause}; free some space: the "
+            "next run replays the log"
+        )
+    reason = reason.split("Failed to commit: ", 1)[-1]  # DuckDB's own words, without its prefix
+    return _file_problem(message, f"cannot commit to the warehouse {path}: {reason}")
 
 
 def _configure_session(con: duckdb.DuckDBPyConnection) -> None:

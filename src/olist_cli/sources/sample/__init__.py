@@ -23,7 +23,7 @@ from olist_cli.dataset import (
     SOURCE_FILES,
     TRANSLATION,
 )
-from olist_cli.errors import UsageError
+from olist_cli.errors import UsageError, file_error
 from olist_cli.sources.sample import cells
 from olist_cli.sources.sample.calendar import DATA_END_DAY, FIRST_PURCHASE_DAY, end_of_day
 from olist_cli.sources.sample.catalogue import products_bytes, sellers_bytes
@@ -57,7 +57,7 @@ def _prepare_folder(out_dir: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create folder {folder}: {exc.strerror}") from None
+        raise file_error(exc, f"cannot create folder {folder}") from None
     return folder
 
 
@@ -80,7 +80,8 @@ def generate_sample(
     ``scale`` 1 is the size of the real data (99,441 orders); ``as_of`` gives the data as
     known at the end of that day; the same seed, scale and as_of give identical bytes.
     ``progress``: a bar per file (None: only when stderr is a terminal).
-    Raises UsageError for a bad option or a folder that cannot be written.
+    Raises UsageError for a bad option or a folder that cannot be written, DiskFullError
+    when the disk fills up (no file is left half-written, nor any temporary file).
     """
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()

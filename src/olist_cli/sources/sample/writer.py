@@ -8,12 +8,13 @@ removed and the folder holds exactly what it held before.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from olist_cli.errors import OlistError, UsageError
+from olist_cli.errors import file_error
 
 
 def temp_name(file_name: str) -> str:
@@ -34,14 +35,14 @@ class AtomicFiles:
                 self._handles[name] = open(self.folder / temp_name(name), "wb")  # noqa: SIM115
         except OSError as exc:
             self._discard()
-            raise UsageError(f"cannot write to folder {self.folder}: {exc.strerror}") from None
+            raise file_error(exc, f"cannot write to folder {self.folder}") from None
         return self
 
     def write(self, name: str, data: bytes) -> None:
         try:
             self._handles[name].write(data)
-        except OSError as exc:
-            raise OlistError(f"writing {self.folder / name} failed: {exc.strerror}") from None
+        except OSError as exc:  # a full disk: __exit__ discards every file of the set
+            raise file_error(exc, f"writing {self.folder / name} failed") from None
 
     def __exit__(
         self,
@@ -59,9 +60,13 @@ class AtomicFiles:
                 os.replace(self.folder / temp_name(name), self.folder / name)
         except OSError as err:
             self._discard()
-            raise OlistError(f"writing to folder {self.folder} failed: {err.strerror}") from None
+            raise file_error(err, f"writing to folder {self.folder} failed") from None
 
     def _discard(self) -> None:
+        """Remove every temporary file, whatever fails: closing a file on a full disk
+        raises (its buffer cannot be flushed), and must not leave the others behind."""
         for name, handle in self._handles.items():
-            handle.close()
-            (self.folder / temp_name(name)).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                handle.close()
+            with contextlib.suppress(OSError):
+                (self.folder / temp_name(name)).unlink(missing_ok=True)
