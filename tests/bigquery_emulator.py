@@ -173,11 +173,16 @@ _users = 0
 
 
 @pytest.fixture(scope="session")
-def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def bigquery_emulator(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Emulator]:
     """The session's emulator; the tests FAIL (never skip) when it cannot run here."""
     global _shared, _users
     if _shared is None:
         started = time.monotonic()
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if not EXECUTABLE.is_file() and reporter is not None:  # said at once, past -q
+            reporter.write_line(f"the BigQuery emulator is not installed: running {SETUP.name}")
         try:
             _shared = start(tmp_path_factory.mktemp("bigquery-emulator"))
         except RuntimeError as exc:
