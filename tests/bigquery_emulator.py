@@ -168,6 +168,15 @@ def stop(emulator: Emulator) -> None:
             emulator.process.wait(timeout=10)
 
 
+def _say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal at once, past pytest's capture (and -q): installing is slow."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+
 _shared: Emulator | None = None
 _users = 0
 
@@ -180,9 +189,8 @@ def bigquery_emulator(
     global _shared, _users
     if _shared is None:
         started = time.monotonic()
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if not EXECUTABLE.is_file() and reporter is not None:  # said at once, past -q
-            reporter.write_line(f"the BigQuery emulator is not installed: running {SETUP.name}")
+        if not EXECUTABLE.is_file():
+            _say(request.config, f"the BigQuery emulator is not installed: running {SETUP.name}")
         try:
             _shared = start(tmp_path_factory.mktemp("bigquery-emulator"))
         except RuntimeError as exc:

@@ -61,8 +61,10 @@ def _installed() -> tuple[str, str] | None:
 def _say(config: pytest.Config, line: str) -> None:
     """A line on the terminal at once, past pytest's capture (and -q): installing is slow."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
