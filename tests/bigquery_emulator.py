@@ -168,16 +168,29 @@ def stop(emulator: Emulator) -> None:
             emulator.process.wait(timeout=10)
 
 
+def _say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal at once, past pytest's capture (and -q): installing is slow."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+
 _shared: Emulator | None = None
 _users = 0
 
 
 @pytest.fixture(scope="session")
-def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+def bigquery_emulator(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Emulator]:
     """The session's emulator; the tests FAIL (never skip) when it cannot run here."""
     global _shared, _users
     if _shared is None:
         started = time.monotonic()
+        if not EXECUTABLE.is_file():
+            _say(request.config, f"the BigQuery emulator is not installed: running {SETUP.name}")
         try:
             _shared = start(tmp_path_factory.mktemp("bigquery-emulator"))
         except RuntimeError as exc:

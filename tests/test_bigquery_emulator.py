@@ -28,6 +28,7 @@ from bigquery_emulator import Emulator, bigquery_emulator  # noqa: F401  (the fi
 from helpers import (
     ORDERS_FILE,
     PAYMENTS_FILE,
+    edited_sql,
     list_relations,
     olist,
     replace_field,
@@ -431,6 +432,51 @@ def test_a_failing_error_test_publishes_nothing(
     finally:
         # The good files again: the raw payments reloaded, and the warehouse is the one
         # the other tests expect (nothing else was recorded as built).
+        restored = olist(["run-all", "--source", str(snapshots[1])], **built.env)
+        assert restored.exit_code == 0, restored.output
+    assert f"{MODELS} up to date" in restored.output
+
+
+def test_a_test_that_cannot_run_publishes_nothing(
+    built: Built, snapshots: tuple[Path, Path], client: Any, tmp_path: Path
+) -> None:
+    """An error-level test whose SQL does not run checked nothing: nothing is published."""
+    from olist_cli.dataset import CUSTOMERS
+
+    changed = tmp_path / "files"
+    shutil.copytree(snapshots[1], changed)
+    replace_field(changed / CUSTOMERS.file_name, 1, 3, "cidade nova")  # customer_city
+    broken = "assert_fact_orders_complete"
+    sql = edited_sql(
+        tmp_path / "broken-sql",  # not ./sql, which olist would find by itself
+        broken,
+        "count(distinct order_id) as n_distinct",
+        "count(distinct no_such_column) as n_distinct",
+    )
+    before = published(client, built)
+
+    try:
+        # --full-refresh: every model is rebuilt from the changed file, whatever the
+        # incremental models would pick up of it.
+        result = olist(
+            ["run-all", "--full-refresh", "--source", str(changed)],
+            **{**built.env, "OLIST_SQL_DIR": str(sql)},
+        )
+        assert result.exit_code == EXIT_FAILURE, result.output
+        error = result.stderr.strip().splitlines()[-1]
+        assert f"1 error-level data test(s) failed: {broken};" in error
+        assert "nothing was published" in error
+        assert f"ERROR {broken}: " in result.output and "no_such_column" in result.output
+        # Built and held back: the audit copy has the new city, the published table not.
+        audit = f"{built.prefix}_warehouse__audit"
+        city = "select count(*) from `{}.dim_customer` where customer_city = 'cidade nova'"
+        assert list(client.query(city.format(audit)).result())[0][0] == 1
+        assert list(client.query(city.format(built.warehouse_dataset)).result())[0][0] == 0
+        # Every table and view the models publish, and the recorded state, as before (the
+        # load is inside the write-audit-publish too: the staging views show the old file).
+        assert published(client, built) == before
+    finally:
+        # Should this test fail: the warehouse the other tests expect.
         restored = olist(["run-all", "--source", str(snapshots[1])], **built.env)
         assert restored.exit_code == 0, restored.output
     assert f"{MODELS} up to date" in restored.output

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -142,14 +141,46 @@ def warehouse_at(
 JOBS = "/projects/test-project/jobs"
 
 
+class RetryClock:
+    """The clock of google.api_core's retry loop, which the client and the warehouse use:
+    each wait is recorded and moves the clock on at once. The deadline then counts the
+    waits only, never how long a busy machine takes to answer, and no test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The retry loop's waits, in order (on RetryClock); the jitter at its top, so that
+    each wait is the backoff's full delay: 1 s doubling to at most 32 s."""
+    from google.api_core.retry import retry_base, retry_unary
+
+    clock = RetryClock()
+    monkeypatch.setattr(retry_unary, "time", clock)  # its sleep and its deadline
+    monkeypatch.setattr(retry_base, "time", clock)  # the deadline check before a wait
+    monkeypatch.setattr(retry_base.random, "uniform", lambda low, high: high)
+    return clock.waits
+
+
 def test_transient_errors_are_retried_until_the_call_succeeds(
-    proxy: FaultyProxy, tmp_path: Path
+    proxy: FaultyProxy, tmp_path: Path, waits: list[float]
 ) -> None:
     proxy.fail("POST", JOBS, (503, "backendError"), (403, "rateLimitExceeded"))
     proxy.fail("GET", "/queries/", (500, "internalError"))
     with warehouse_at(proxy.url, tmp_path) as warehouse:
         assert warehouse.query("select 1 as one") == [(1,)]
     assert proxy.count("POST", JOBS) == 3  # two refused, the third went through
+    # Each call backs off on its own: 1 s, then 2 s before the third POST; 1 s for the GET.
+    assert waits == [1.0, 2.0, 1.0]
 
 
 @pytest.mark.parametrize(
@@ -161,14 +192,15 @@ def test_transient_errors_are_retried_until_the_call_succeeds(
     ],
 )
 def test_permanent_errors_fail_at_once(
-    proxy: FaultyProxy, tmp_path: Path, status: int, reason: str, hint: str
+    proxy: FaultyProxy, tmp_path: Path, waits: list[float], status: int, reason: str, hint: str
 ) -> None:
     proxy.fail("POST", JOBS, (status, reason))
-    with warehouse_at(proxy.url, tmp_path) as warehouse:
-        started = time.monotonic()
-        with pytest.raises(OlistError) as caught:
-            warehouse.query("select 1 as one")
-    assert time.monotonic() - started < 1.0
+    with (
+        warehouse_at(proxy.url, tmp_path) as warehouse,
+        pytest.raises(OlistError) as caught,
+    ):
+        warehouse.query("select 1 as one")
+    assert waits == []
     assert proxy.count("POST", JOBS) == 1
     message = str(caught.value)
     assert message.startswith(f"select 1 as one: {reason}: proxy says {reason}")
@@ -186,29 +218,38 @@ def test_an_invalid_query_fails_at_once_naming_the_statement(
     assert proxy.count("POST", JOBS) == 1
 
 
-def test_retries_stop_at_the_deadline(proxy: FaultyProxy, tmp_path: Path) -> None:
+def test_retries_stop_at_the_deadline(
+    proxy: FaultyProxy, tmp_path: Path, waits: list[float]
+) -> None:
     proxy.fail("POST", JOBS, *[(503, "backendError")] * 100)
-    with warehouse_at(proxy.url, tmp_path, deadline_s=2.0) as warehouse:
-        started = time.monotonic()
-        with pytest.raises(OlistError) as caught:
-            warehouse.query("select 1 as one")
-    assert time.monotonic() - started < 8.0
-    assert 2 <= proxy.count("POST", JOBS) <= 5
+    with (
+        warehouse_at(proxy.url, tmp_path, deadline_s=100.0) as warehouse,
+        pytest.raises(OlistError) as caught,
+    ):
+        warehouse.query("select 1 as one")
+    # 1 s doubling to 32 s, then 32 s: 95 s waited; 32 s more would pass the deadline.
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 32.0]
+    assert proxy.count("POST", JOBS) == len(waits) + 1  # and the job is not started again
     assert str(caught.value).startswith(
-        "select 1 as one: still failing after retrying transient errors for 2s "
+        "select 1 as one: still failing after retrying transient errors for 100s "
         "(OLIST_BQ_RETRY_DEADLINE_S): backendError: proxy says backendError"
     )
 
 
-def test_an_unreachable_endpoint_is_retried_then_reported(tmp_path: Path) -> None:
-    with warehouse_at(f"http://127.0.0.1:{free_port()}", tmp_path, deadline_s=1.5) as warehouse:
-        started = time.monotonic()
-        with pytest.raises(OlistError, match="still failing after retrying transient errors"):
-            warehouse.query("select 1")
-    assert time.monotonic() - started < 8.0
+def test_an_unreachable_endpoint_is_retried_then_reported(
+    tmp_path: Path, waits: list[float]
+) -> None:
+    with (
+        warehouse_at(f"http://127.0.0.1:{free_port()}", tmp_path, deadline_s=5.0) as warehouse,
+        pytest.raises(OlistError, match="still failing after retrying transient errors for 5s"),
+    ):
+        warehouse.query("select 1")
+    assert waits == [1.0, 2.0]  # 3 s waited; 4 s more would pass the deadline
 
 
-def test_a_load_whose_upload_fails_once_is_loaded_again(proxy: FaultyProxy, tmp_path: Path) -> None:
+def test_a_load_whose_upload_fails_once_is_loaded_again(
+    proxy: FaultyProxy, tmp_path: Path, waits: list[float]
+) -> None:
     path = tmp_path / SELLERS.file_name
     path.write_text(",".join(SELLERS.column_names) + "\ns1,01001,sao paulo,SP\n", encoding="utf-8")
     proxy.fail("POST", "/upload/", (503, "backendError"))
@@ -216,6 +257,7 @@ def test_a_load_whose_upload_fails_once_is_loaded_again(proxy: FaultyProxy, tmp_
         assert warehouse.load_csv("retry_raw", "sellers_raw", path, SELLERS.columns).rows == 1
         assert warehouse.row_count("retry_raw", "sellers_raw") == 1
     assert proxy.count("POST", "/upload/") == 2
+    assert waits == [1.0]
 
 
 def test_a_bad_file_is_not_retried(proxy: FaultyProxy, tmp_path: Path) -> None:

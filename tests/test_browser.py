@@ -2,8 +2,11 @@
 nothing logs an error and nothing is fetched from outside. Screenshots go to
 target/test-artifacts/.
 
-Needs Debian's chromium and chromium-driver (scripts/setup-browser.sh installs them): without
-them this test fails, it never skips, so CI cannot pass without having looked.
+Needs Debian's chromium and chromium-driver: when either is missing, the suite runs
+scripts/setup-browser.sh once (apt-get, as root or through sudo; a minute or two), as it
+prepares the BigQuery emulator, so that the README's test command passes on a fresh machine.
+Where they cannot be installed these tests fail with the reason, never skip, so CI cannot
+pass without having looked.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +32,8 @@ from olist_cli.warehouse.duckdb import DuckDBWarehouse
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "target" / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SETUP = REPO / "scripts" / "setup-browser.sh"
+INSTALL_TIMEOUT_S = 1800  # apt-get update and install on a slow mirror
 # No background traffic: on a closed network Chromium's own calls home fail and log errors.
 FLAGS = (
     "--headless=new",
@@ -47,17 +52,59 @@ FLAGS = (
 NETWORK = ("http:", "https:", "ws:", "wss:", "ftp:")  # file:, data: and chrome: stay local
 
 
-def _require_browser() -> None:
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
-    if missing:
-        pytest.fail(
-            f"headless Chromium is not installed ({', '.join(missing)} not found): "
-            "run scripts/setup-browser.sh (as root) first"
-        )
+def _installed() -> tuple[str, str] | None:
+    """The paths of chromium and chromedriver, if both are on PATH."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    return (chromium, chromedriver) if chromium and chromedriver else None
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal at once, past pytest's capture (and -q): installing is slow."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def chromium(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(chromium, chromedriver), installed by scripts/setup-browser.sh if either is missing;
+    the tests FAIL (never skip) with the reason when they cannot be installed."""
     try:
         import selenium  # noqa: F401
     except ImportError:
-        pytest.fail("selenium is not installed: pip install -e '.[dev]'")
+        pytest.fail("selenium is not installed: pip install -e '.[dev]'", pytrace=False)
+    found = _installed()
+    if found is not None:
+        return found
+    _say(request.config, f"chromium or chromedriver is missing: running {SETUP.name} (apt-get)")
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            ["bash", str(SETUP)],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=INSTALL_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(
+            f"headless Chromium is missing and {SETUP.name} did not run: {exc}", pytrace=False
+        )
+    if done.returncode != 0:
+        reason = done.stderr.strip()[-2000:] or done.stdout.strip()[-2000:]
+        pytest.fail(
+            f"headless Chromium is missing and {SETUP.name} failed "
+            f"(exit {done.returncode}): {reason}",
+            pytrace=False,
+        )
+    found = _installed()
+    if found is None:
+        pytest.fail(f"{SETUP.name} ran, but chromium or chromedriver is not on PATH", pytrace=False)
+    _say(request.config, f"{done.stdout.strip()} (in {time.monotonic() - started:.0f} s)")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +112,6 @@ def outputs(
     sample_warehouse: SampleWarehouse, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path, int]:
     """The docs site and the report of a small sample warehouse; and the graph's node count."""
-    _require_browser()
     settings = sample_warehouse.settings
     with isolated(tmp_path_factory.mktemp("browser")) as work:
         warehouse = DuckDBWarehouse(settings.duckdb_file)
@@ -79,19 +125,19 @@ def outputs(
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    _require_browser()
+def browser(chromium: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    binary, chromedriver = chromium
     os.environ.setdefault("SE_OFFLINE", "true")  # selenium-manager must not download drivers
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    options.binary_location = binary
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     driver.set_page_load_timeout(30)
     driver.get("about:blank")
     _problems(driver, ())  # drop what the start page logged: the tests read only their own

@@ -470,30 +470,69 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-SLOW_STATEMENTS = """
-import threading, time
-from olist_cli.warehouse.duckdb import DuckDBWarehouse
+# Run in a child process, where DuckDB draws the bar by default (not under pytest).
+# progress_bar_time = 0 (2,000 ms by default) makes every statement draw it at once, however
+# fast or busy the machine. Setting it turns the bar on too, so it is set in front of what the
+# warehouse sets on each session, whose own statements then draw one: only what the
+# statements print after MARK counts.
+MARK = "-- the statements --\n"
+DRAW_PROGRESS = f"""
+import os, sys, threading
+import duckdb
+import olist_cli.warehouse.duckdb as module
 
-wh = DuckDBWarehouse(":memory:", threads=2)
-count = "select count(*) from range({}) t(i) where i % 7 = 3"
-started = time.perf_counter()
-wh.query(count.format(50_000_000))
-per_second = 50_000_000 / max(time.perf_counter() - started, 1e-3)
-slow = count.format(int(per_second * 3))  # ~3 s here; the bar shows after 2 s
-wh.query(slow)
-worker = threading.Thread(target=wh.query, args=(slow,))  # a cursor of another thread
+STATEMENT = "select count(*) from range(10_000_000) t(i) where i % 7 = 3"
+MARK = {MARK!r}.encode()
+
+if sys.argv[1] == "plain":  # the control: any connection, with the bar on
+    con = duckdb.connect()
+    con.execute("SET progress_bar_time = 0")
+    os.write(1, MARK)
+    con.execute(STATEMENT).fetchall()
+    sys.exit()
+
+configure = module._configure_session
+
+def bar_at_once(con):
+    con.execute("SET progress_bar_time = 0")
+    configure(con)
+
+module._configure_session = bar_at_once
+wh = module.DuckDBWarehouse(":memory:", threads=2)
+ready, go = threading.Event(), threading.Event()
+
+def in_another_thread():
+    wh.con  # its own cursor, configured now
+    ready.set()
+    go.wait()
+    wh.query(STATEMENT)
+
+worker = threading.Thread(target=in_another_thread)
 worker.start()
+ready.wait()
+os.write(1, MARK)
+go.set()
+wh.query(STATEMENT)
 worker.join()
 wh.close()
 """
 
 
 def test_duckdb_draws_no_progress_bar_on_stdout() -> None:
-    """DuckDB prints a progress bar to stdout, terminal or not, for any statement over 2 s
-    (its default outside pytest, hence a child process): in olist's output it would break
-    JSON log lines and fill cron logs."""
-    done = subprocess.run(
-        [sys.executable, "-c", SLOW_STATEMENTS], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == ""
+    """DuckDB prints a progress bar to stdout, terminal or not, for any statement over 2 s:
+    in olist's output it would break JSON log lines and fill cron logs."""
+
+    def printed_by_the_statements(which: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", DRAW_PROGRESS, which],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert MARK in done.stdout, done.stdout
+        return done.stdout.split(MARK, 1)[1]
+
+    # The control: the same statement does draw a bar on a connection that leaves it on.
+    assert "100%" in printed_by_the_statements("plain")
+    assert printed_by_the_statements("warehouse") == ""

@@ -255,3 +255,54 @@ def test_only_the_broken_model_is_reported_as_failed(
     assert len(statuses) == len(MODELS)
     errors = sorted(n for n, s in statuses.items() if s == "error")
     assert errors == ["dim_date"], result.output
+
+
+# -- a data test that cannot run ---------------------------------------------------------------
+
+BROKEN_TEST = "assert_fact_orders_complete"  # an error-level test, not named first in a list
+
+
+def sql_with_a_broken_test(folder: Path) -> Path:
+    """A copy of sql/ where test BROKEN_TEST counts a column that does not exist."""
+    old = "count(distinct order_id) as n_distinct"
+    return edited_sql(folder, BROKEN_TEST, old, "count(distinct no_such_column) as n_distinct")
+
+
+def test_a_test_that_cannot_run_publishes_nothing(
+    warehouse: Path,
+    snapshots: tuple[Path, Path],
+    clean_full_build: Path,
+    tmp_path: Path,
+    builds: Builds,
+) -> None:
+    """An error-level test whose SQL does not run checked nothing: the run must hold back
+    what it built, as for a test that finds failing rows, and say which test it was."""
+    db = warehouse / "olist.duckdb"
+    tables_before, views_before = published_tables(db), published_views(db)
+    state_before = recorded_state(db)
+    assert tables_before != published_tables(clean_full_build)  # the new data changes them
+    sql = sql_with_a_broken_test(tmp_path / "broken-sql")
+
+    result = olist(["run-all", "--source", str(snapshots[1])], warehouse, OLIST_SQL_DIR=str(sql))
+    assert result.exit_code == EXIT_FAILURE, result.output
+    tests = {t.name: t for t in builds.tests[-1]}
+    assert tests[BROKEN_TEST].status == "error"
+    assert "no_such_column" in tests[BROKEN_TEST].message
+    # The others cannot run after it in the same DuckDB transaction, and say why.
+    not_run = [t for t in tests.values() if t.status == "error" and t.name != BROKEN_TEST]
+    assert not_run and all(BROKEN_TEST in t.message for t in not_run)
+    error = result.stderr.strip().splitlines()[-1]
+    failed = f"1 error-level data test(s) failed ({len(not_run)} more not run): {BROKEN_TEST};"
+    assert failed in error and NOTHING_PUBLISHED in error
+    assert f"ERROR {BROKEN_TEST}: Binder Error: " in result.output  # with its own reason
+    # The models did build in this run (so there was something to hold back) ...
+    assert builds.statuses()["fact_orders"] == "success"
+    # ... and none of it is visible, nor recorded as built or tested.
+    assert published_tables(db) == tables_before
+    assert published_views(db) == views_before
+    assert recorded_state(db) == state_before
+
+    # The test mended: the same files publish what a clean build of them does.
+    fixed = olist(["run-all", "--source", str(snapshots[1])], warehouse)
+    assert fixed.exit_code == 0, fixed.output
+    assert published_tables(db) == published_tables(clean_full_build)

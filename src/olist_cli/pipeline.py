@@ -612,7 +612,7 @@ def stage_test(
     ``reuse``: recorded results and tests of changed rows where provably sound (run-all).
     """
     from olist_cli.engine import load_project, run_tests
-    from olist_cli.engine.checks import CHANGED_ROWS_NOTE
+    from olist_cli.engine.checks import CHANGED_ROWS_NOTE, NOT_RUN
 
     reporter = run.reporter
     project = project or load_project(run.settings, run.wh.dialect)
@@ -663,8 +663,11 @@ def stage_test(
     summary = f"{len(results)} tests: {passed} passed, {len(warned)} warned, {len(bad)} failed"
     reporter.event("test", summary + reused, passed=passed, warned=len(warned), failed=len(bad))
     if bad:
-        names = ", ".join(r.name for r in bad[:5]) + (" …" if len(bad) > 5 else "")
-        raise DataTestFailure(f"{len(bad)} error-level data test(s) failed: {names}")
+        # Named: the tests that failed, not those that did not run because of them.
+        failed = [r for r in bad if not r.message.startswith(NOT_RUN)] or bad
+        names = ", ".join(r.name for r in failed[:5]) + (" …" if len(failed) > 5 else "")
+        not_run = f" ({len(bad) - len(failed)} more not run)" if len(failed) < len(bad) else ""
+        raise DataTestFailure(f"{len(failed)} error-level data test(s) failed{not_run}: {names}")
     return None, summary + reused
 
 

@@ -6,6 +6,7 @@ SQL does not run reports 'error'. Nothing is raised: the caller decides the exit
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,12 +24,20 @@ from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Warehouse
 
 SAMPLE_ROWS = 5
+NOT_RUN = "not run: "  # how a test that did not run because another one failed begins
+# Where DuckDB's error points into the statement (the BigQuery emulator says nowhere).
+_ERROR_LINE = re.compile(r"^LINE (\d+):", re.MULTILINE)
 # Said of a test run on the changed rows only, and counted in the run's summary.
 CHANGED_ROWS_NOTE = "(changed rows only: the others passed on the data this run started from)"
 
 
 class BatchFailed(Exception):
-    """The one counting query failed: some test does not run."""
+    """The one counting query failed: some test does not run (``culprit``, where the
+    warehouse's error points into one test's part of the statement)."""
+
+    def __init__(self, message: str, culprit: DataTest | None) -> None:
+        super().__init__(message)
+        self.culprit = culprit
 
 
 class Narrowed:
@@ -88,21 +97,47 @@ def _count_all(
     if len(tests) < 2:
         return None
     try:
-        counts = " union all\n".join(
+        parts = [
             f"select {i} as test_index, count(*) as failures from (\n"
             f"{narrowed.sql(test) or renderer.render_test(test)}\n) as failing_{i}"
             for i, test in enumerate(tests)
-        )
-        rows = warehouse.query(narrowed.reading(counts))
+        ]
     except WarehouseError:
         raise
     except Exception as exc:
-        raise BatchFailed(first_line(exc)) from exc
+        raise BatchFailed(first_line(exc), None) from exc
+    counts = " union all\n".join(parts)
+    statement = narrowed.reading(counts)
+    try:
+        rows = warehouse.query(statement)
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        before = statement[: len(statement) - len(counts)].count("\n")
+        raise BatchFailed(first_line(exc), _test_at_error_line(exc, before, parts, tests)) from exc
     by_index = {int(i): int(n) for i, n in rows}
     return [by_index[i] for i in range(len(tests))]
 
 
-def _not_run(test: DataTest, why: str) -> TestResult:
+def _test_at_error_line(
+    exc: Exception, lines_before: int, parts: list[str], tests: list[DataTest]
+) -> DataTest | None:
+    """The test whose part of the counting statement holds the line the error points at
+    (``lines_before`` lines precede the first part); None if it points at none."""
+    found = _ERROR_LINE.search(str(exc))
+    if found is None:
+        return None
+    line = int(found[1]) - lines_before
+    if line < 1:
+        return None  # in the shared rows in front of the parts
+    for test, part in zip(tests, parts, strict=True):
+        line -= part.count("\n") + 1  # the part and the " union all\n" after it
+        if line <= 0:
+            return test
+    return None
+
+
+def _errored(test: DataTest, message: str, sql: str = "") -> TestResult:
     return TestResult(
         name=test.name,
         model=test.model,
@@ -110,9 +145,13 @@ def _not_run(test: DataTest, why: str) -> TestResult:
         status="error",
         failures=0,
         duration_s=0.0,
-        sql="",
-        message=f"not run: {why}",
+        sql=sql,
+        message=message,
     )
+
+
+def _not_run(test: DataTest, why: str) -> TestResult:
+    return _errored(test, f"{NOT_RUN}{why}")
 
 
 def _run_one(
@@ -303,9 +342,17 @@ def run_tests(
             if all_or_nothing:
                 # The failed statement ended the caller's transaction: nothing else can run
                 # here. `olist test`, outside a transaction, runs them one by one.
-                why = f"a test does not run ({exc}); `olist test` shows which"
+                culprit = exc.culprit
+                why = (
+                    f"{culprit.name} does not run, and nothing is published"
+                    if culprit is not None
+                    else f"a test does not run ({exc}); `olist test` shows which"
+                )
                 for test in to_run:
-                    finish(_not_run(test, why))
+                    if test is culprit:
+                        finish(_errored(test, str(exc), renderer.render_test(test)))
+                    else:
+                        finish(_not_run(test, why))
                 to_run, counts = [], None
             else:
                 counts = None  # run them one by one, to report the broken one alone
