@@ -8,6 +8,7 @@ fingerprints in `_olist_state`. Fixing the input then publishes normally.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -306,3 +307,29 @@ def test_a_test_that_cannot_run_publishes_nothing(
     fixed = olist(["run-all", "--source", str(snapshots[1])], warehouse)
     assert fixed.exit_code == 0, fixed.output
     assert published_tables(db) == published_tables(clean_full_build)
+
+
+def test_a_transaction_aborted_by_a_caught_error_is_an_error_not_a_silent_rollback(
+    tmp_path: Path,
+) -> None:
+    """DuckDB rolls an aborted transaction back at COMMIT without raising: the adapter
+    asks first, so nobody reports "published" for work that was thrown away."""
+    import duckdb
+
+    from olist_cli.errors import WarehouseError
+    from olist_cli.warehouse.duckdb import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    try:
+        warehouse.execute("create table t (a int)")
+        aborted = pytest.raises(WarehouseError, match="DuckDB aborted it: nothing was written")
+        with aborted, warehouse.transaction():
+            warehouse.execute("insert into t values (1)")
+            with contextlib.suppress(duckdb.Error):
+                warehouse.execute("select no_such_column")
+        assert warehouse.query("select count(*) from t") == [(0,)]
+        with warehouse.transaction():  # the connection is usable again
+            warehouse.execute("insert into t values (2)")
+        assert warehouse.query("select a from t") == [(2,)]
+    finally:
+        warehouse.close()

@@ -232,6 +232,17 @@ class DuckDBWarehouse:
         finally:
             self._local.depth = 0
         try:
+            # A statement that failed inside (and whose error someone caught) aborted the
+            # transaction, and DuckDB's COMMIT would then roll it all back without a word:
+            # ask first, and say so.
+            con.execute("SELECT 1").fetchall()
+        except duckdb.TransactionException:
+            con.execute("ROLLBACK")
+            raise WarehouseError(
+                "a statement failed inside the transaction and DuckDB aborted it: nothing "
+                "was written"
+            ) from None
+        try:
             con.execute("COMMIT")
         except duckdb.Error as exc:
             problem = _commit_problem(self.path, exc)
