@@ -329,7 +329,8 @@ def lineage(
     except OlistError as exc:
         _reporter(ctx).error(exc.message)
         raise typer.Exit(exc.exit_code) from None
-    typer.echo(text)  # not rich: Mermaid's [labels] would read as markup
+    # Not rich: Mermaid's [labels] would read as markup. The column lineage ends in a newline.
+    typer.echo(text, nl=column is None)
 
 
 @app.command()

@@ -46,6 +46,7 @@ def _side_json(spec: SideSpec) -> dict[str, Any]:
         "engine": spec.engine,
         "location": str(spec.path) if spec.path is not None else spec.project,
         "target": spec.target,
+        "raw_dataset": spec.raw_dataset,
     }
 
 
@@ -188,6 +189,10 @@ def _model_text(m: ModelDiff) -> list[str]:
     return out
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def to_text(report: DiffReport) -> str:
     out = [f"olist diff: base {report.base.label} → candidate {report.candidate.label}"]
     raw = _raw_line(report)
@@ -195,11 +200,12 @@ def to_text(report: DiffReport) -> str:
         out.append(raw)
     differing = report.differing
     line = (
-        f"{len(report.models)} models compared: {len(differing)} differ, "
+        f"{_plural(len(report.models), 'model')} compared: {len(differing)} "
+        f"{'differs' if len(differing) == 1 else 'differ'}, "
         f"{len(report.models) - len(differing)} identical"
     )
     if report.skipped:
-        line += f"; {len(report.skipped)} views not compared (--views compares them)"
+        line += f"; {_plural(len(report.skipped), 'view')} not compared (--views compares them)"
     out.append(line)
     for m in differing:
         out += ["", *_model_text(m)]

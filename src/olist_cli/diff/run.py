@@ -86,13 +86,16 @@ def diff_warehouses(
 
     wanted = [(m.layer, m.name) for m in models]
     with open_sides(settings, base, candidate, wanted) as (b, c):
-        for model in models:
+        pairs = []
+        for model in models:  # every model found on both sides before any is compared
             rel_b = b.relation(base.schema(model.layer), model.name)
             if rel_b is None:
                 raise b.absent(base.schema(model.layer), model.name)
             rel_c = c.relation(candidate.schema(model.layer), model.name)
             if rel_c is None:
                 raise c.absent(candidate.schema(model.layer), model.name)
+            pairs.append((model, rel_b, rel_c))
+        for model, rel_b, rel_c in pairs:
             try:
                 report.models.append(
                     compare_model(

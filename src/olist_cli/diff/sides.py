@@ -1,12 +1,14 @@
 """The two warehouses `olist diff` compares: what a side's text names, and reading it.
 
-A side is written ``LOCATION[@TARGET]``:
+A side is written ``LOCATION[@TARGET[/RAW]]``:
 
 - LOCATION: a DuckDB file; a data dir (its ``olist.duckdb``); ``bigquery`` or
   ``bigquery:PROJECT`` (the datasets of the settings' BigQuery project, or of PROJECT);
   or nothing, for the warehouse the settings name (OLIST_WAREHOUSE and its settings).
 - TARGET: the target schema its models were built under (OLIST_TARGET_SCHEMA), so
   that ``@ci`` reads ``ci_staging`` and ``ci_warehouse``; default the settings' own.
+- RAW: the raw dataset beside them (OLIST_RAW_DATASET), where the record of each raw
+  file's last load tells which files the side was built from; default the settings' own.
 
 Every side ends up as a catalog of one DuckDB connection, where the comparison runs in
 SQL: a DuckDB file ATTACHed read-only, or a BigQuery side's tables copied into a scratch
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 Engine = Literal["duckdb", "bigquery"]
 DUCKDB_FILE_IN_DATA_DIR = "olist.duckdb"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 BIGQUERY = "bigquery"
 
 
@@ -49,18 +52,22 @@ class SideSpec:
     target: str  # target schema: models of layer L are in <target>_<L>
     raw_dataset: str
     path: Path | None = None  # DuckDB file
-    project: str | None = None  # BigQuery project; None: the settings'
+    project: str | None = None  # BigQuery project; None: the one the credentials name
 
     @property
     def label(self) -> str:
         where = str(self.path) if self.path is not None else f"bigquery:{self.project or ''}"
-        return f"{where.rstrip(':')}@{self.target}"
+        return f"{where.rstrip(':')}@{self.target}/{self.raw_dataset}"
 
     def schema(self, layer: str) -> str:
         return f"{self.target}_{layer}"
 
     def same_place(self, other: SideSpec) -> bool:
-        if self.engine != other.engine or self.target != other.target:
+        if (self.engine, self.target, self.raw_dataset) != (
+            other.engine,
+            other.target,
+            other.raw_dataset,
+        ):
             return False
         if self.path is not None and other.path is not None:
             return self.path.resolve() == other.path.resolve()
@@ -68,25 +75,25 @@ class SideSpec:
 
 
 def parse_side(text: str, settings: Settings) -> SideSpec:
-    """``LOCATION[@TARGET]`` as a SideSpec; a DiffError naming the side when it is wrong."""
-    location, target = text, settings.target_schema
+    """``LOCATION[@TARGET[/RAW]]`` as a SideSpec; a DiffError naming the side when wrong."""
+    location, target, raw = text, settings.target_schema, settings.raw_dataset
     if "@" in text and not Path(text).exists():
-        location, _, target = text.rpartition("@")
-        if not IDENTIFIER.match(target):
-            raise DiffError(
-                f"{text!r}: {target!r} after '@' is not a target schema "
-                "(letters, digits and underscores)"
-            )
+        location, _, schemas = text.rpartition("@")
+        target, _, named_raw = schemas.partition("/")
+        raw = named_raw or raw
+        for name, what in ((target, "a target schema"), (raw, "a raw dataset")):
+            if not IDENTIFIER.match(name):
+                raise DiffError(
+                    f"{text!r}: {name!r} after '@' is not {what} (letters, digits and underscores)"
+                )
     if location == "":
         if settings.warehouse == BIGQUERY:
-            return SideSpec(text, BIGQUERY, target, settings.raw_dataset, project=None)
-        return SideSpec(
-            text, "duckdb", target, settings.raw_dataset, path=_duckdb_file(settings.duckdb_file)
-        )
+            return SideSpec(text, BIGQUERY, target, raw, project=settings.bq_project)
+        return SideSpec(text, "duckdb", target, raw, path=_duckdb_file(settings.duckdb_file))
     if location == BIGQUERY or location.startswith(BIGQUERY + ":"):
-        project = location.partition(":")[2] or None
-        return SideSpec(text, BIGQUERY, target, settings.raw_dataset, project=project)
-    return SideSpec(text, "duckdb", target, settings.raw_dataset, path=_duckdb_file(Path(location)))
+        project = location.partition(":")[2] or settings.bq_project
+        return SideSpec(text, BIGQUERY, target, raw, project=project)
+    return SideSpec(text, "duckdb", target, raw, path=_duckdb_file(Path(location)))
 
 
 def _duckdb_file(path: Path) -> Path:
@@ -172,14 +179,17 @@ class Side:
                 [self.catalog, schema] * 2,
             ).fetchall()
         ]
+        where = f"{self.shown_prefix}{schema}.{name}"
         if not held:
-            hint = f"; it has no schema {schema}: built under another target (@TARGET)?"
-        else:
-            close = difflib.get_close_matches(name, held, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            return DiffError(
+                f"{self.spec.label}: no model {name}: there is no {self.shown_prefix}{schema} "
+                "at all; built under another target schema? Name it with @TARGET"
+            )
+        close = difflib.get_close_matches(name, held, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
         return DiffError(
-            f"{self.spec.label}: no model {name} ({self.shown_prefix}{schema}.{name} is absent)"
-            f"{hint}; build it there, or leave it out with --select"
+            f"{self.spec.label}: no model {name} ({where} is absent){hint}; "
+            "build it there, or leave it out with --select"
         )
 
 
@@ -187,6 +197,13 @@ def _attach_duckdb(con: duckdb.DuckDBPyConnection, spec: SideSpec, catalog: str)
     import duckdb
 
     assert spec.path is not None
+    try:
+        with spec.path.open("rb") as file:
+            header = file.read(12)
+    except OSError as exc:
+        raise DiffError(f"cannot read {spec.path}: {exc.strerror or exc}") from None
+    if header[8:12] != DUCKDB_MAGIC:
+        raise DiffError(f"{spec.path} is not a DuckDB database file")
     try:
         con.execute(f"attach {literal(str(spec.path))} as {quote(catalog)} (read_only)")
     except duckdb.Error as exc:
