@@ -138,6 +138,7 @@ def test_the_cli_prints_the_chain_down_to_the_raw_file() -> None:
         f"        └── payments_raw.payment_value  ({PAYMENTS_FILE})",
     ]
     assert lines[-2:] == ["raw columns:", f"  {PAYMENTS_FILE}: payment_value"]
+    assert not Path("data").exists(), "a lineage query leaves no data dir behind"
 
     late = lineage_of("fact_orders.is_late_delivery")
     assert late.exit_code == 0, late.output
