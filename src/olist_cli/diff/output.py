@@ -136,7 +136,7 @@ def _pairs(row: dict[str, Any], columns: list[str] | None = None) -> str:
     return ", ".join(f"{c}={shown(row[c])}" for c in names)
 
 
-def _raw_line(report: DiffReport) -> str | None:
+def _raw_line(report: DiffReport) -> str:
     files = report.raw_files
     if not files:
         return "raw files: no load recorded on either side, so not known to be the same"
@@ -195,9 +195,7 @@ def _plural(n: int, word: str) -> str:
 
 def to_text(report: DiffReport) -> str:
     out = [f"olist diff: base {report.base.label} → candidate {report.candidate.label}"]
-    raw = _raw_line(report)
-    if raw:
-        out.append(raw)
+    out.append(_raw_line(report))
     differing = report.differing
     line = (
         f"{_plural(len(report.models), 'model')} compared: {len(differing)} "

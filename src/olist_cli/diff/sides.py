@@ -258,8 +258,8 @@ def open_sides(
     candidate: SideSpec,
     wanted: list[tuple[str, str]],
 ) -> Iterator[tuple[Side, Side]]:
-    """Both sides attached to one DuckDB connection, for the models ``wanted`` as
-    (schema suffix layer, name): a BigQuery side copies just those.
+    """Both sides attached to one DuckDB connection; a BigQuery side copies just the
+    models ``wanted``, as (layer, name).
 
     The connection and any scratch copy are gone when the block ends.
     """
