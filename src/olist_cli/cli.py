@@ -298,21 +298,99 @@ def lineage(
     ctx: typer.Context,
     select: SelectOpt = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="text (a tree), mermaid or dot (Graphviz).")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (a tree), mermaid or dot (Graphviz); with --column: text, json or mermaid.",
+        ),
     ] = "text",
+    column: Annotated[
+        str | None,
+        typer.Option(
+            "--column",
+            "-c",
+            metavar="MODEL.COLUMN",
+            help="The columns this column is computed from, model by model, down to the raw "
+            "files' columns.",
+        ),
+    ] = None,
 ) -> None:
-    """Show the model DAG, from raw tables through staging to dimensions and facts."""
+    """Show the model DAG, from raw tables through staging to dimensions and facts; or,
+    with --column, the lineage of one column."""
     from olist_cli.engine import load_project
-    from olist_cli.errors import OlistError
+    from olist_cli.errors import OlistError, UsageError
     from olist_cli.lineage import render_lineage
     from olist_cli.settings import load_settings
 
     try:
-        text = render_lineage(load_project(load_settings()), select=select, fmt=fmt)  # type: ignore[arg-type]
+        settings = load_settings()
+        if column is None:
+            text = render_lineage(load_project(settings), select=select, fmt=fmt)  # type: ignore[arg-type]
+        elif select is not None:
+            raise UsageError("--column and --select: give one (--column names its model)")
+        else:
+            from olist_cli.column_lineage import render_column_lineage
+
+            text = render_column_lineage(settings, load_project(settings), column, fmt=fmt)
     except OlistError as exc:
         _reporter(ctx).error(exc.message)
         raise typer.Exit(exc.exit_code) from None
-    typer.echo(text)  # not rich: Mermaid's [labels] would read as markup
+    # Not rich: Mermaid's [labels] would read as markup. The column lineage ends in a newline.
+    typer.echo(text, nl=column is None)
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    sides: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="WAREHOUSE",
+            help="[BASE] CANDIDATE: one or two warehouses, each a DuckDB file, a data dir, "
+            "'bigquery' or 'bigquery:PROJECT', or nothing (the warehouse the settings name), "
+            "then optionally @TARGET, the target schema its models were built under. "
+            "One given: the settings' warehouse is BASE.",
+            show_default=False,
+        ),
+    ],
+    select: SelectOpt = None,
+    views: Annotated[
+        bool,
+        typer.Option("--views", help="Compare the views too (their SQL run on each side)."),
+    ] = False,
+    samples: Annotated[
+        int, typer.Option("--samples", help="Sample rows shown per kind of difference.")
+    ] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
+    fail_on_diff: Annotated[
+        bool, typer.Option("--fail-on-diff", help="Exit 1 when any compared model differs.")
+    ] = False,
+) -> None:
+    """Compare the models of two warehouses, row by row: what a change to the SQL did.
+
+    Per model: rows only on one side, rows changed (by its unique key), changes per column.
+
+    Exit 0; with --fail-on-diff, 1 when anything differs; 2 when the diff cannot be made.
+    """
+    import json
+
+    from olist_cli.diff import diff_warehouses, to_json, to_text
+    from olist_cli.engine import load_project
+    from olist_cli.errors import OlistError
+    from olist_cli.settings import load_settings
+
+    try:
+        settings = load_settings()
+        report = diff_warehouses(
+            settings, load_project(settings), sides, select=select, views=views, samples=samples
+        )
+    except OlistError as exc:
+        _reporter(ctx).error(exc.message)
+        raise typer.Exit(2) from None  # 1 means "differs", whatever stopped the diff
+    typer.echo(json.dumps(to_json(report), indent=2) if as_json else to_text(report), nl=as_json)
+    if fail_on_diff and not report.identical:
+        raise typer.Exit(1)
 
 
 @app.command()

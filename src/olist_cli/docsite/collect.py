@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import nodes
 
+from olist_cli.column_lineage import ColumnLineage, ColumnRef, build_column_lineage
 from olist_cli.dataset import SOURCE_FILES, SourceFile
 from olist_cli.engine.project import DataTest, Model, Project
 from olist_cli.engine.render import Renderer, display_path, make_env, parse, raw_table
@@ -47,6 +48,11 @@ class ColumnDoc:
     type: str | None  # None: not in the warehouse (not built, or documented only)
     description: str
     tests: list[TestDoc] = field(default_factory=list)
+    # Column lineage (models only): the columns of its inputs it is computed from, the raw
+    # files' columns at the end of that chain, and what is computed from no column.
+    computed_from: tuple[ColumnRef, ...] = ()
+    raw_columns: tuple[ColumnRef, ...] = ()
+    from_no_column: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class ModelDoc:
     sql_incremental: str | None  # the SELECT of an incremental run, for incremental models
     parents: list[str]  # node ids
     children: list[str]
+    lineage_problem: str | None = None  # why its column lineage is unknown
 
 
 @dataclass(frozen=True)
@@ -147,16 +154,38 @@ def _test_docs(
 
 
 def _columns(
-    actual: list[tuple[str, str]], documented: dict[str, str], tests: list[TestDoc]
+    model: str,
+    actual: list[tuple[str, str]],
+    documented: dict[str, str],
+    tests: list[TestDoc],
+    lineage: ColumnLineage,
 ) -> list[ColumnDoc]:
-    """The warehouse's columns in table order, then documented columns the table lacks."""
+    """The warehouse's columns in table order, then columns its SQL selects and documented
+    columns that the table lacks (a table not built yet is documented from its SQL)."""
     by_column: dict[str, list[TestDoc]] = {}
     for test in tests:
         if test.column:
             by_column.setdefault(test.column, []).append(test)
     names = [(n, t) for n, t in actual]
-    names += [(n, None) for n in documented if n not in {a for a, _ in actual}]
-    return [ColumnDoc(n, t, documented.get(n, ""), by_column.get(n, [])) for n, t in names]
+    for extra in (*lineage.columns.get(model, {}), *documented):
+        if extra not in {n for n, _ in names}:
+            names.append((extra, None))
+    docs = []
+    for name, type_ in names:
+        ref = ColumnRef(model, name)
+        found = lineage.inputs(ref)
+        docs.append(
+            ColumnDoc(
+                name,
+                type_,
+                documented.get(name, ""),
+                by_column.get(name, []),
+                computed_from=found.inputs if found else (),
+                raw_columns=tuple(lineage.raw(ref)) if found else (),
+                from_no_column=found.other if found else (),
+            )
+        )
+    return docs
 
 
 def _sources_read(project: Project, test: DataTest) -> set[str]:
@@ -181,6 +210,7 @@ def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteD
     }
     tests = _test_docs(renderer, state, project.tests, last)
     test_of = dict(zip((t.name for t in project.tests), tests, strict=True))
+    lineage = build_column_lineage(settings, project)
 
     children: dict[str, list[str]] = {name: [] for name in project.models}
     for model in project.models.values():
@@ -207,15 +237,18 @@ def collect(settings: Settings, warehouse: Warehouse, project: Project) -> SiteD
             built=built,
             rows=warehouse.row_count(schema, model.name) if built else None,
             columns=_columns(
+                model.name,
                 warehouse.columns(schema, model.name) if built else [],
                 dict(model.config.columns),
                 [t for t in own if t.kind != "singular"],
+                lineage,
             ),
             tests=own,
             sql=renderer.render_model(model, incremental=False),
             sql_incremental=renderer.render_model(model, incremental=True) if incremental else None,
             parents=[*map(source_id, model.sources), *map(model_id, model.refs)],
             children=children[model.name],
+            lineage_problem=lineage.problems.get(model.name),
         )
 
     readers_of = {f.raw_table: [] for f in SOURCE_FILES}
