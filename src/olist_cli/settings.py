@@ -60,6 +60,14 @@ class Settings(BaseSettings):
         None, description="Folder of the SQL project; default ./sql, else the bundled one."
     )
     threads: int = Field(4, ge=1, le=64, description="Models built concurrently.")
+    load_max_shrink: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="A raw load that would remove more than this share of a table's rows "
+        "(0.1 = 10%) is refused, as is one that would empty it, unless run with "
+        "--allow-shrink.",
+    )
 
     # -- BigQuery ---------------------------------------------------------------------------
     bq_project: str | None = Field(None, description="GCP project of the BigQuery datasets.")

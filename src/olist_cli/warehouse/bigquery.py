@@ -68,6 +68,7 @@ from olist_cli.warehouse.base import (
     LoadedRows,
     Params,
     ReplacedRows,
+    RowCheck,
     insert_as_values,
 )
 from olist_cli.warehouse.bigquery_errors import (
@@ -939,12 +940,14 @@ class BigQueryWarehouse:
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
         keep_changes: bool = False,
+        check_rows: RowCheck | None = None,
     ) -> LoadedRows:
         """Replace ``table`` with the typed rows of a CSV file: a local path or a gs:// URI.
 
         Load job into a scratch table, a query casting it into a second one (see the
         module docstring), then a WRITE_TRUNCATE copy onto ``table``: any error leaves
-        ``table`` as it was. ``before_commit`` runs right after the copy (see the module
+        ``table`` as it was. ``check_rows`` runs before the copy, with the table's row
+        count and the file's. ``before_commit`` runs right after the copy (see the module
         docstring for why not before); a crash between the two only makes the next run
         load the file again. The table is always replaced whole (``replace`` is accepted
         and ignored): a load job and a copy cost nothing and the cast reads the file's
@@ -1004,6 +1007,9 @@ class BigQueryWarehouse:
                     raise load_error(file_name, local, columns, jobs[-1].errors, exc) from None
                 raise LoadError(str(self._fail(f"{file_name}: load into {schema}", exc))) from None
             rows = int(job.output_rows or 0)
+            if check_rows is not None:
+                now = self._current(schema, table)
+                check_rows(self.row_count(schema, table) if now is not None else None, rows)
             typed = ", ".join(_typed(c) for c in columns)
             try:
                 self._run(

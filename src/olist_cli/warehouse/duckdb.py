@@ -24,7 +24,7 @@ from olist_cli.errors import (
     WarehouseError,
     file_error,
 )
-from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params, ReplacedRows
+from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params, ReplacedRows, RowCheck
 from olist_cli.warehouse.csv_values import (
     INT64_PATTERN,
     MAX_RECORD_CHARS,
@@ -442,6 +442,7 @@ class DuckDBWarehouse:
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
         keep_changes: bool = False,
+        check_rows: RowCheck | None = None,
     ) -> LoadedRows:
         """Make ``table`` hold exactly the CSV's rows, typed by ``columns``, in one transaction.
 
@@ -453,19 +454,26 @@ class DuckDBWarehouse:
         The reader is strict: no type guessing, no skipped bad rows, no value rounded (see
         ``_typed``). If it fails, the transaction rolls back, the previous table is
         untouched, and a one-line LoadError names the file, the physical line and the
-        column. ``before_commit`` is called with the row count inside the transaction, so
-        that what it writes (the load's metadata) commits or rolls back together with the
-        table.
+        column. ``check_rows`` is called with the table's row count (None: no table) and
+        the count it is about to hold, and may refuse the load by raising: before the
+        table changes in place, or inside the transaction after a replacement, which its
+        error rolls back. ``before_commit`` is called with the row count inside the
+        transaction, so that what it writes (the load's metadata) commits or rolls back
+        together with the table.
         """
         relation = self.relation(schema, table)
         expected = [(c.name, DUCKDB_TYPES[c.type]) for c in columns]
         with self.transaction():
             self.ensure_schema(schema)
-            if not replace and self.columns(schema, table) == expected:
-                loaded = self._load_difference(relation, path, columns, keep_changes)
+            current = self.columns(schema, table)
+            if not replace and current == expected:
+                loaded = self._load_difference(relation, path, columns, keep_changes, check_rows)
             else:
+                before = self.row_count(schema, table) if current else None
                 self._replace_from_file(relation, path, columns)
                 loaded = LoadedRows(self.row_count(schema, table))
+                if check_rows is not None:
+                    check_rows(before, loaded.rows)
             if before_commit is not None:
                 before_commit(loaded.rows)
         return loaded
@@ -486,7 +494,12 @@ class DuckDBWarehouse:
             raise csv_load_error(path, columns, str(exc)) from exc
 
     def _load_difference(
-        self, relation: str, path: Path, columns: Sequence[Column], keep_changes: bool
+        self,
+        relation: str,
+        path: Path,
+        columns: Sequence[Column],
+        keep_changes: bool,
+        check_rows: RowCheck | None,
     ) -> LoadedRows:
         """Turn ``relation`` into the CSV's rows by deleting and inserting only what differs.
 
@@ -548,6 +561,8 @@ class DuckDBWarehouse:
                     or (0, 0, 0, 0)
                 )
             rows = before + inserted - deleted
+            if check_rows is not None:
+                check_rows(before, rows)
             removed = f"SELECT {_ROWID} FROM {changed} WHERE {_PART} = {_TABLE_ROW}"
             added = f"SELECT {listed} FROM {changed} WHERE {_PART} = {_FILE_ROW}"
             kept = None
