@@ -199,10 +199,12 @@ def archive(
 
     def body(run: Run) -> None:
         from olist_cli.pipeline import stage_archive
-        from olist_cli.sources.local import resolve_local_source
+        from olist_cli.sources.local import ZipCaps, resolve_local_source
 
         with run.stage("archive") as result:
-            folder = resolve_local_source(run.settings.raw_dir, run.settings.raw_dir)
+            folder = resolve_local_source(
+                run.settings.raw_dir, run.settings.raw_dir, ZipCaps.of(run.settings)
+            )
             result.rows, result.message = stage_archive(run, folder, load_date=load_date)
 
     _execute(ctx, "archive", body, needs_warehouse=False)
@@ -224,10 +226,12 @@ def load(
 
     def body(run: Run) -> None:
         from olist_cli.pipeline import stage_load
-        from olist_cli.sources.local import resolve_local_source
+        from olist_cli.sources.local import ZipCaps, resolve_local_source
 
         with run.stage("load") as result:
-            folder = resolve_local_source(source or run.settings.raw_dir, run.settings.raw_dir)
+            folder = resolve_local_source(
+                source or run.settings.raw_dir, run.settings.raw_dir, ZipCaps.of(run.settings)
+            )
             result.rows, result.message = stage_load(
                 run, folder, force=force, allow_shrink=allow_shrink
             )
