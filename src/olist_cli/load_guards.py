@@ -5,8 +5,9 @@
   rows. Any other record longer than its ``max_line_size`` is an error, and a quoted
   value left open is one too. Records are capped at MAX_RECORD_CHARS (10 MB), a third of
   the smallest buffer the loader gives DuckDB (32 MiB), so proving that the last record
-  is within the cap is enough, and it is cheap: the file's tail is read backwards to the
-  line break that ends the record before it (one 64 KiB read for any real file).
+  is within the cap is enough (see ``check_last_record``), and it is cheap: the file's
+  tail is read backwards to the line break that ends the record before it (one 64 KiB
+  read for any real file).
 - **Rows that vanish.** Belt and braces for any other way to lose them: a file holding
   something after its header that loads as no rows is an error.
 - **Shrinking tables.** A table that would lose more than OLIST_LOAD_MAX_SHRINK of its
@@ -32,11 +33,13 @@ _QUOTE = b'"'
 def check_last_record(path: Path, source: SourceFile) -> None:
     """Raise LoadError unless the file's last record is at most MAX_RECORD_CHARS bytes.
 
-    A line break ends a record only outside quotes. The Olist files quote with '"' and
-    escape it by doubling, so in a file whose quotes all close, a line break is outside
-    quotes when an even number of quote characters follows it: counted backwards from
-    the end, no earlier part of the file is needed. (In a file with a quote left open
-    the count misleads, but then the reader itself refuses the file.)
+    A line break ends a record only outside quotes. The files quote with '"' and escape
+    it by doubling, so a line break is outside quotes when an even number of quote
+    characters follows it: counted backwards from the end, no earlier part of the file
+    is needed. Why that is enough: a last record without a quoted value spanning lines
+    is one physical line, found exactly (stray quotes in it that make the count odd only
+    send the scan further back, past the cap, to an error); one with such a value that
+    outgrows the buffer, DuckDB refuses itself (as an unterminated quote).
     """
     with path.open("rb") as handle:
         end = _end_of_data(handle)
