@@ -23,7 +23,7 @@ from bigquery_emulator import Emulator, bigquery_emulator  # noqa: F401  (the fi
 from helpers import olist
 from olist_cli.dataset import PAYMENTS, SELLERS, SOURCE_FILES, TRANSLATION
 from olist_cli.errors import EXIT_FAILURE
-from olist_cli.load_guards import has_data_after_header
+from olist_cli.load_guards import first_data_line
 
 if TYPE_CHECKING:
     from typer.testing import Result
@@ -187,9 +187,9 @@ def test_a_file_with_rows_that_loads_as_none_is_an_error(tmp_path: Path) -> None
     anything but line breaks after its header is not an empty file."""
     path = tmp_path / PAYMENTS_FILE
     path.write_bytes(b"h\r\n\r\n\n")
-    assert not has_data_after_header(path)
-    path.write_bytes(b"h\n\n" + b"\n" * 100_000 + b" \n")
-    assert has_data_after_header(path)
+    assert first_data_line(path) is None
+    path.write_bytes(b"h\n\n" + b"\r\n" * 100_000 + b" \n")
+    assert first_data_line(path) == 100_003
 
 
 # -- 2. values that do not fit their type exactly -----------------------------------------

@@ -33,7 +33,7 @@ from typing import Literal
 from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
 from olist_cli.errors import LoadError, SourceError
 from olist_cli.filehash import Md5Cache
-from olist_cli.load_guards import check_last_record, check_shrink, has_data_after_header
+from olist_cli.load_guards import check_last_record, check_shrink, first_data_line
 from olist_cli.run_results import IN_RECORD
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Dialect, LoadedRows, Warehouse
@@ -304,9 +304,10 @@ class _RowGuard:
     allow_shrink: bool
 
     def __call__(self, before: int | None, after: int) -> None:
-        if after == 0 and has_data_after_header(self.path):
+        line = first_data_line(self.path) if after == 0 else None
+        if line is not None:
             raise LoadError(
-                f"{self.path.name}, line 2: the file holds rows after its header, "
+                f"{self.path.name}, line {line}: the file holds rows after its header, "
                 "but none could be read"
             )
         check_shrink(

@@ -60,14 +60,18 @@ def check_last_record(path: Path, source: SourceFile) -> None:
     )
 
 
-def has_data_after_header(path: Path) -> bool:
-    """Whether anything but line breaks follows the header line."""
+def first_data_line(path: Path) -> int | None:
+    """The line of the first byte after the header that is not a line break; None if
+    there is none (a header-only file, or one followed by blank lines)."""
+    line = 2
     with path.open("rb") as handle:
         handle.readline()  # the header, checked (and at most 64 KiB) before any load
         while chunk := handle.read(_CHUNK):
-            if chunk.strip(_LINE_BREAKS):
-                return True
-    return False
+            data = chunk.lstrip(_LINE_BREAKS)
+            if data:
+                return line + chunk[: len(chunk) - len(data)].count(b"\n")
+            line += chunk.count(b"\n")
+    return None
 
 
 def check_shrink(
