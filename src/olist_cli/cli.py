@@ -151,6 +151,14 @@ FullRefreshOpt = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Reload every file, even those already loaded (same MD5).")
 ]
+AllowShrinkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-shrink",
+        help="Let this run's load empty a raw table, or remove more than "
+        "OLIST_LOAD_MAX_SHRINK of its rows (refused otherwise).",
+    ),
+]
 
 
 @app.command()
@@ -191,10 +199,12 @@ def archive(
 
     def body(run: Run) -> None:
         from olist_cli.pipeline import stage_archive
-        from olist_cli.sources.local import resolve_local_source
+        from olist_cli.sources.local import ZipCaps, resolve_local_source
 
         with run.stage("archive") as result:
-            folder = resolve_local_source(run.settings.raw_dir, run.settings.raw_dir)
+            folder = resolve_local_source(
+                run.settings.raw_dir, run.settings.raw_dir, ZipCaps.of(run.settings)
+            )
             result.rows, result.message = stage_archive(run, folder, load_date=load_date)
 
     _execute(ctx, "archive", body, needs_warehouse=False)
@@ -210,16 +220,21 @@ def load(
         ),
     ] = None,
     force: ForceOpt = False,
+    allow_shrink: AllowShrinkOpt = False,
 ) -> None:
     """Load the raw files into raw tables; files already loaded (same MD5) are skipped."""
 
     def body(run: Run) -> None:
         from olist_cli.pipeline import stage_load
-        from olist_cli.sources.local import resolve_local_source
+        from olist_cli.sources.local import ZipCaps, resolve_local_source
 
         with run.stage("load") as result:
-            folder = resolve_local_source(source or run.settings.raw_dir, run.settings.raw_dir)
-            result.rows, result.message = stage_load(run, folder, force=force)
+            folder = resolve_local_source(
+                source or run.settings.raw_dir, run.settings.raw_dir, ZipCaps.of(run.settings)
+            )
+            result.rows, result.message = stage_load(
+                run, folder, force=force, allow_shrink=allow_shrink
+            )
 
     _execute(ctx, "load", body)
 
@@ -280,6 +295,7 @@ def run_all(
     select: SelectOpt = None,
     full_refresh: FullRefreshOpt = False,
     force: ForceOpt = False,
+    allow_shrink: AllowShrinkOpt = False,
 ) -> None:
     """Download (or generate) → load → transform → test, then print a summary."""
     from olist_cli.pipeline import SourceOptions
@@ -288,7 +304,14 @@ def run_all(
     options = SourceOptions(source, scale, seed, _parse_date(as_of, "--as-of"))
 
     def body(run: Run) -> None:
-        run_pipeline(run, options=options, select=select, full_refresh=full_refresh, force=force)
+        run_pipeline(
+            run,
+            options=options,
+            select=select,
+            full_refresh=full_refresh,
+            force=force,
+            allow_shrink=allow_shrink,
+        )
 
     _execute(ctx, "run-all", body, summary=True)
 

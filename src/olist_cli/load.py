@@ -7,6 +7,11 @@ loaded. Each table then changes atomically together with its metadata row: by di
 where the warehouse can (DuckDB deletes and inserts only the rows that differ from the
 file), whole otherwise, and always whole with ``force``.
 
+Nothing is lost quietly (see load_guards): a file whose last record is too long to be
+read whole, or that holds rows yet loads none, is an error; so is a value its column's
+type would change. A table that would shrink sharply is refused unless the run allows
+it (``allow_shrink``).
+
 Loading stops at the first file with a bad value. Files loaded before it in the same
 call stay loaded: each was valid and committed on its own with its metadata row, and
 the next run skips them by MD5 and resumes at the file that failed.
@@ -26,8 +31,9 @@ from pathlib import Path
 from typing import Literal
 
 from olist_cli.dataset import LOAD_METADATA_TABLE, SOURCE_FILES, SourceFile
-from olist_cli.errors import SourceError
+from olist_cli.errors import LoadError, SourceError
 from olist_cli.filehash import Md5Cache
+from olist_cli.load_guards import check_last_record, check_shrink, first_data_line
 from olist_cli.run_results import IN_RECORD
 from olist_cli.settings import Settings
 from olist_cli.warehouse.base import Dialect, LoadedRows, Warehouse
@@ -117,25 +123,38 @@ def load_raw(
     on_event: Callable[[FileLoadResult], None] | None = None,
     keep_changes: bool = False,
     md5s: Sequence[Future[str]] | None = None,
+    allow_shrink: bool = False,
 ) -> list[FileLoadResult]:
     """Load the nine files of ``source_dir`` into ``settings.raw_dataset``, in dataset order.
 
     Unchanged files are skipped unless ``force``. Raises SourceError (a file is missing or
-    its header is wrong; nothing is loaded) or LoadError (a value, field count or quote is
-    wrong; that table and its metadata stay as they were). ``on_event`` receives each
-    file's result as soon as it is known. ``keep_changes``: keep each table's changed rows
-    where it changes in place (``FileLoadResult.changes``). ``md5s``: the files' MD5s from
-    ``hashing_sources`` started earlier, with the same ``force``; by default they are
-    hashed here, before the warehouse is first used.
+    its header is wrong; nothing is loaded) or LoadError (a record is too long, a value,
+    field count or quote is wrong, or the table would shrink by more than
+    ``settings.load_max_shrink`` and ``allow_shrink`` is not given; that table and its
+    metadata stay as they were). ``on_event`` receives each file's result as soon as it is
+    known. ``keep_changes``: keep each table's changed rows where it changes in place
+    (``FileLoadResult.changes``). ``md5s``: the files' MD5s from ``hashing_sources``
+    started earlier, with the same ``force``; by default they are hashed here, before the
+    warehouse is first used.
     """
     sources = _present(source_dir)
     paths = _paths(source_dir, sources)
     for source, path in zip(sources, paths, strict=True):
         check_header(path, source)  # every header, before any table changes
+    for source, path in zip(sources, paths, strict=True):
+        check_last_record(path, source)  # a 64 KiB read each
     with hashing_sources(settings, source_dir, force=force, started=md5s) as pending:
         assert pending is not None  # every file is present
         return _load_all(
-            settings, warehouse, sources, paths, pending, force, on_event, keep_changes
+            settings,
+            warehouse,
+            sources,
+            paths,
+            pending,
+            force,
+            on_event,
+            keep_changes,
+            allow_shrink,
         )
 
 
@@ -148,6 +167,7 @@ def _load_all(
     force: bool,
     on_event: Callable[[FileLoadResult], None] | None,
     keep_changes: bool,
+    allow_shrink: bool,
 ) -> list[FileLoadResult]:
     schema = settings.raw_dataset
     load_id = uuid.uuid4().hex
@@ -166,9 +186,11 @@ def _load_all(
     results: list[FileLoadResult] = []
     for source, path, md5 in zip(sources, paths, md5s, strict=True):
         plan = _plan(warehouse, schema, source, path, md5.result(), force, last_loads)
-        result = (
-            _skipped(plan) if plan.skip else _load(warehouse, schema, plan, load_id, keep_changes)
-        )
+        if plan.skip:
+            result = _skipped(plan)
+        else:
+            guard = _RowGuard(plan.source, plan.path, settings.load_max_shrink, allow_shrink)
+            result = _load(warehouse, schema, plan, load_id, keep_changes, guard)
         results.append(result)
         if on_event is not None:
             on_event(result)
@@ -272,8 +294,34 @@ def _skipped(plan: _Plan) -> FileLoadResult:
     )
 
 
+@dataclass(frozen=True)
+class _RowGuard:
+    """The row counts a load may give its table: ``load_csv``'s ``check_rows``."""
+
+    source: SourceFile
+    path: Path
+    max_shrink: float
+    allow_shrink: bool
+
+    def __call__(self, before: int | None, after: int) -> None:
+        line = first_data_line(self.path) if after == 0 else None
+        if line is not None:
+            raise LoadError(
+                f"{self.path.name}, line {line}: the file holds rows after its header, "
+                "but none could be read"
+            )
+        check_shrink(
+            self.source, before, after, max_shrink=self.max_shrink, allowed=self.allow_shrink
+        )
+
+
 def _load(
-    warehouse: Warehouse, schema: str, plan: _Plan, load_id: str, keep_changes: bool
+    warehouse: Warehouse,
+    schema: str,
+    plan: _Plan,
+    load_id: str,
+    keep_changes: bool,
+    guard: _RowGuard,
 ) -> FileLoadResult:
     source = plan.source
     started_at = _utc_now()
@@ -308,6 +356,7 @@ def _load(
         before_commit=record,
         replace=plan.forced,
         keep_changes=keep_changes,
+        check_rows=guard,
     )
     return FileLoadResult(
         source.raw_table,

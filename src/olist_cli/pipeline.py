@@ -448,11 +448,13 @@ def stage_load(
     force: bool,
     keep_changes: bool = False,
     md5s: Sequence[Future[str]] | None = None,
+    allow_shrink: bool = False,
 ) -> Outcome:
     """Load the nine files into raw tables; skipped (unchanged) files count no rows.
 
     ``keep_changes``: keep the rows each table changed by, in ``run.changes``. ``md5s``:
     the files' MD5s, from ``load.hashing_sources`` started earlier with the same ``force``.
+    ``allow_shrink``: let a table shrink sharply (see ``load.load_raw``).
     """
     from olist_cli.engine.changes import RunChanges
     from olist_cli.load import hashing_sources, load_raw
@@ -498,6 +500,7 @@ def stage_load(
                 on_event=on_file,
                 keep_changes=keep_changes,
                 md5s=hashed,
+                allow_shrink=allow_shrink,
             )
 
         results = with_retries(run, "load", load_once)
@@ -706,6 +709,7 @@ def run_all(
     select: str | None = None,
     full_refresh: bool = False,
     force: bool = False,
+    allow_shrink: bool = False,
 ) -> None:
     """download → load → transform → test; load, transform and test publish together.
 
@@ -732,7 +736,12 @@ def run_all(
             # rows it feeds, and the tests check them (not with --force or --full-refresh).
             keep = run.wh.keeps_changes and not (force or full_refresh)
             result.rows, result.message = stage_load(
-                run, fetched.folder, force=force, keep_changes=keep, md5s=md5s
+                run,
+                fetched.folder,
+                force=force,
+                keep_changes=keep,
+                md5s=md5s,
+                allow_shrink=allow_shrink,
             )
         with run.stage("transform") as result:
             from olist_cli.engine import load_project

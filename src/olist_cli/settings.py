@@ -60,6 +60,25 @@ class Settings(BaseSettings):
         None, description="Folder of the SQL project; default ./sql, else the bundled one."
     )
     threads: int = Field(4, ge=1, le=64, description="Models built concurrently.")
+    load_max_shrink: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="A raw load that would remove more than this share of a table's rows "
+        "(0.1 = 10%) is refused, as is one that would empty it, unless run with "
+        "--allow-shrink.",
+    )
+    # The largest real file is ~60 MB, the generator's scale 10 writes up to ~190 MB.
+    zip_max_entry_bytes: int = Field(
+        512 * 1024**2,
+        ge=1,
+        description="A .zip source whose entry declares more bytes than this is refused "
+        "before anything is unpacked.",
+    )
+    # The real archive holds 9 entries; folders and __MACOSX copies add a few.
+    zip_max_entries: int = Field(
+        100, ge=1, description="A .zip source with more entries than this is refused."
+    )
 
     # -- BigQuery ---------------------------------------------------------------------------
     bq_project: str | None = Field(None, description="GCP project of the BigQuery datasets.")

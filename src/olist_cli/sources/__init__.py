@@ -53,9 +53,9 @@ def fetch_source(
             on_event=(lambda e: on_event(e.kind, e.message)) if on_event else None,
         )
         return Fetched(folder, f"{settings.kaggle_dataset} downloaded from Kaggle")
-    from olist_cli.sources.local import resolve_local_source
+    from olist_cli.sources.local import ZipCaps, resolve_local_source
 
-    folder = resolve_local_source(Path(source), settings.raw_dir)
+    folder = resolve_local_source(Path(source), settings.raw_dir, ZipCaps.of(settings))
     return Fetched(folder, f"using the files in {folder}")
 
 

@@ -121,7 +121,7 @@ def download_kaggle(
         raise file_error(exc, f"cannot create a download folder in {dest_dir.parent}") from None
     try:  # whatever fails, the staging folder goes, with the partial zip in it
         archive = _download(api, settings, staging / "download", say, secrets)
-        folder = _unpack_and_check(archive, staging / "files", dataset)
+        folder = _unpack_and_check(archive, staging / "files", dataset, settings)
         try:
             _install(folder, dest_dir)
         except OSError as exc:
@@ -349,13 +349,13 @@ def _download_error(exc: Exception, dataset: str, retries: int, secrets: Secrets
     return SourceError(f"Kaggle download of {dataset} failed: {type(exc).__name__}: {why}")
 
 
-def _unpack_and_check(archive: Path, work_dir: Path, dataset: str) -> Path:
+def _unpack_and_check(archive: Path, work_dir: Path, dataset: str, settings: Settings) -> Path:
     """The nine files unpacked from ``archive``, each with the header it must have."""
     from olist_cli.load import check_header
-    from olist_cli.sources.local import resolve_local_source
+    from olist_cli.sources.local import ZipCaps, resolve_local_source
 
     try:
-        folder = resolve_local_source(archive, work_dir)
+        folder = resolve_local_source(archive, work_dir, ZipCaps.of(settings))
         for source in SOURCE_FILES:
             check_header(folder / source.file_name, source)
     except OlistError as exc:

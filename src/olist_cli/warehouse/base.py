@@ -15,6 +15,9 @@ from typing import Any, ClassVar, Protocol
 from olist_cli.dataset import Column
 
 Params = Sequence[Any] | None
+# Called by ``load_csv`` with a raw table's row count (None: no table yet) and the count
+# the load is about to give it; raises to refuse the load (see load.py: shrinking tables).
+RowCheck = Callable[[int | None, int], None]
 
 
 class Dialect(Protocol):
@@ -196,15 +199,19 @@ class Warehouse(Protocol):
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
         keep_changes: bool = False,
+        check_rows: RowCheck | None = None,
     ) -> LoadedRows:
         """Make ``table`` hold exactly the typed rows of a CSV file; return its row count.
 
         An adapter may change an existing table of the same columns and types in place,
         by difference; ``replace`` asks for the whole table to be rewritten instead.
-        Atomic: on any error the table is left exactly as it was. ``before_commit`` runs
-        with the row count inside the same unit of work (it records `_load_metadata`).
-        ``keep_changes``: keep the changed rows, when loading by difference, for the
-        caller to test only those (see ``LoadedRows.changes``).
+        Atomic: on any error the table is left exactly as it was. A value the column's
+        type would change (rounded, or text holding NUL) is an error. ``check_rows`` runs
+        with the table's row count and the one it would get, before readers can see the
+        change; what it raises refuses the load. ``before_commit`` runs with the row count
+        inside the same unit of work (it records `_load_metadata`). ``keep_changes``: keep
+        the changed rows, when loading by difference, for the caller to test only those
+        (see ``LoadedRows.changes``).
         """
         ...
 

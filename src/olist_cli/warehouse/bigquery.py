@@ -29,9 +29,12 @@ Choices that shape results, and why:
   test's ``reproduce`` SQL reads them); the next session empties them. Publishing is
   atomic per table, not across tables: BigQuery has no transaction around copy jobs or
   DDL, so readers may see the new tables a few seconds before the new views.
-- **Raw loads go through a scratch table**: a load job with the explicit schema into
-  ``<table>__loading_<id>``, then a WRITE_TRUNCATE copy job onto the raw table. A bad
-  file fails the load job and the raw table is untouched. ``_load_metadata`` is written
+- **Raw loads go through scratch tables**: a load job with the explicit schema into
+  ``<table>__loading_<id>``, integer and money columns as STRING; a query casting them
+  into ``<table>__loading_<id>_typed``, refusing with ERROR() any value the cast would
+  round (the emulator's reader rounds 1.5 to 2, BigQuery's keeps 1.999 as money: see
+  csv_values); then a WRITE_TRUNCATE copy job onto the raw table. A bad file fails the
+  load job or the cast, and the raw table is untouched. ``_load_metadata`` is written
   right after the copy: BigQuery has no transaction spanning a copy job and a DML
   statement, so a crash between the two leaves the new table without its metadata row,
   and the next run reloads that file (the MD5 skip never trusts a row it did not see).
@@ -65,6 +68,7 @@ from olist_cli.warehouse.base import (
     LoadedRows,
     Params,
     ReplacedRows,
+    RowCheck,
     insert_as_values,
 )
 from olist_cli.warehouse.bigquery_errors import (
@@ -72,8 +76,10 @@ from olist_cli.warehouse.bigquery_errors import (
     is_transient,
     load_error,
     reason,
+    refused_error,
 )
 from olist_cli.warehouse.bigquery_sql import bind, quote_ident
+from olist_cli.warehouse.csv_values import INT64_PATTERN, NUMERIC_PATTERN, REFUSED
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -934,26 +940,34 @@ class BigQueryWarehouse:
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
         keep_changes: bool = False,
+        check_rows: RowCheck | None = None,
     ) -> LoadedRows:
         """Replace ``table`` with the typed rows of a CSV file: a local path or a gs:// URI.
 
-        Load job into a scratch table, then a WRITE_TRUNCATE copy onto ``table``: any
-        error leaves ``table`` as it was. ``before_commit`` runs right after the copy
-        (see the module docstring for why not before); a crash between the two only
-        makes the next run load the file again. The table is always replaced whole
-        (``replace`` is accepted and ignored): a load job costs nothing, while a
-        difference would be billed DML over the whole table. ``keep_changes``: compare
-        the loaded rows with the table first, and keep what changed (``_changes_of_load``).
+        Load job into a scratch table, a query casting it into a second one (see the
+        module docstring), then a WRITE_TRUNCATE copy onto ``table``: any error leaves
+        ``table`` as it was. ``check_rows`` runs before the copy, with the table's row
+        count and the file's. ``before_commit`` runs right after the copy (see the module
+        docstring for why not before); a crash between the two only makes the next run
+        load the file again. The table is always replaced whole (``replace`` is accepted
+        and ignored): a load job and a copy cost nothing and the cast reads the file's
+        rows once, while a difference would be billed DML over the whole table.
+        ``keep_changes``: compare the loaded rows with the table first, and keep what
+        changed (``_changes_of_load``).
         """
         source = str(path)
         remote = source.startswith("gs://")
         file_name = source.rsplit("/", 1)[-1] if remote else Path(path).name
         self.ensure_schema(schema)
         dataset = self._dataset_of(schema)  # the audit dataset, if a load ever runs in WAP
-        scratch = self._ref(dataset, f"{table}__loading_{uuid.uuid4().hex[:12]}")
+        loading = self._ref(dataset, f"{table}__loading_{uuid.uuid4().hex[:12]}")
+        scratch = f"{loading}_typed"
         config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.CSV,
-            schema=[bigquery.SchemaField(c.name, BIGQUERY_TYPES[c.type]) for c in columns],
+            schema=[
+                bigquery.SchemaField(c.name, _LOADED_AS.get(c.type, BIGQUERY_TYPES[c.type]))
+                for c in columns
+            ],
             skip_leading_rows=1,
             allow_quoted_newlines=True,
             encoding="UTF-8",
@@ -970,14 +984,14 @@ class BigQueryWarehouse:
         def attempt() -> bigquery.LoadJob:
             if remote:
                 job = self.client.load_table_from_uri(
-                    source, scratch, job_config=config, location=self.location, retry=self._retry
+                    source, loading, job_config=config, location=self.location, retry=self._retry
                 )
             else:
                 with open(source, "rb") as handle:
                     # num_retries=0: a failed upload is retried as a whole load, under the
                     # same deadline as everything else.
                     job = self.client.load_table_from_file(
-                        handle, scratch, job_config=config, location=self.location,
+                        handle, loading, job_config=config, location=self.location,
                         num_retries=0, rewind=True,
                     )  # fmt: skip
             jobs.append(job)
@@ -985,14 +999,28 @@ class BigQueryWarehouse:
             return job
 
         try:
+            local = None if remote else Path(source)
             try:
                 job = self._retry(attempt)()
             except Exception as exc:
                 if jobs and reason(exc) == "invalid":  # the data: say where
-                    local = None if remote else Path(source)
                     raise load_error(file_name, local, columns, jobs[-1].errors, exc) from None
                 raise LoadError(str(self._fail(f"{file_name}: load into {schema}", exc))) from None
             rows = int(job.output_rows or 0)
+            if check_rows is not None:
+                now = self._current(schema, table)
+                check_rows(self.row_count(schema, table) if now is not None else None, rows)
+            typed = ", ".join(_typed(c) for c in columns)
+            try:
+                self._run(
+                    f"CREATE TABLE `{scratch}` AS SELECT {typed} FROM `{loading}`",
+                    what=f"{file_name}: cast into {table}",
+                )
+            except OlistError as exc:
+                # ERROR() refused a value, or a cast failed (an integer out of range).
+                if REFUSED in exc.message or "invalidQuery" in exc.message:
+                    raise refused_error(file_name, local, columns, exc.message) from None
+                raise LoadError(str(exc)) from None
             changes = None
             if keep_changes and not replace:
                 changes = self._changes_of_load(schema, table, f"`{scratch}`", columns)
@@ -1002,14 +1030,39 @@ class BigQueryWarehouse:
                 raise LoadError(str(exc)) from None
             self._created(schema, table)
         finally:
-            with suppress(Exception):  # the scratch table: litter at worst, never an error
-                self.client.delete_table(scratch, not_found_ok=True, retry=self._retry)
+            for name in (loading, scratch):  # litter at worst, never an error
+                with suppress(Exception):
+                    self.client.delete_table(name, not_found_ok=True, retry=self._retry)
         if before_commit is not None:
             before_commit(rows)
         if changes is None:
             return LoadedRows(rows)
         kept, inserted, deleted = changes
         return LoadedRows(rows, inserted=inserted, deleted=deleted, changes=kept)
+
+
+# Loaded as text, then cast by ``_typed``: BigQuery's reader would round them silently.
+_LOADED_AS = {ColumnType.INT64: "STRING", ColumnType.NUMERIC: "STRING"}
+_PATTERNS = {ColumnType.INT64: INT64_PATTERN, ColumnType.NUMERIC: NUMERIC_PATTERN}
+
+
+def _typed(column: Column) -> str:
+    """The scratch table's column typed exactly, or ERROR() naming it (see csv_values)."""
+    name = quote_ident(column.name)
+    refused = "'" + (REFUSED + column.name).replace("'", "\\'") + "'"
+    pattern = _PATTERNS.get(column.type)
+    if pattern is not None:
+        return (
+            f"CASE WHEN {name} IS NULL OR REGEXP_CONTAINS({name}, r'^(?:{pattern})$') "
+            f"THEN CAST({name} AS {BIGQUERY_TYPES[column.type]}) ELSE ERROR({refused}) END "
+            f"AS {name}"
+        )
+    if column.type is ColumnType.STRING:
+        return (
+            f"CASE WHEN STRPOS({name}, CODE_POINTS_TO_STRING([0])) > 0 THEN ERROR({refused}) "
+            f"ELSE {name} END AS {name}"
+        )
+    return name
 
 
 def _label(sql: str) -> str:

@@ -7,16 +7,14 @@ permission missing or a table not found will not get better by asking again.
 
 A failed CSV load is described by file, physical line and column. Real BigQuery names the
 field and a byte offset in its errors[] collection; when it does not (or only says "too
-many errors"), the file is local and is read once more in Python to find the first value
-that does not fit its column, as the DuckDB adapter does. That costs nothing on success.
+many errors"), or the casting query refused a value, the file is local and is read once
+more in Python to find the first value that does not fit its column, with the rules of
+csv_values, as the DuckDB adapter does. That costs nothing on success.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import csv
-import datetime as dt
-import decimal
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,8 +24,9 @@ import requests
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 
-from olist_cli.dataset import Column, ColumnType
+from olist_cli.dataset import Column
 from olist_cli.errors import LoadError, OlistError
+from olist_cli.warehouse.csv_values import REFUSED, find_bad_record
 
 # Reasons BigQuery gives for failures that may pass on a second try
 # (https://cloud.google.com/bigquery/docs/error-messages). A 403 can be a rate limit
@@ -178,66 +177,26 @@ def _line_at(path: Path, offset: int) -> int:
 _TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
 
 
-def _fits(value: str, type_: ColumnType) -> bool:
-    """Whether BigQuery's CSV reader accepts ``value`` (non-empty) for a column of ``type_``."""
-    try:
-        if type_ is ColumnType.INT64:
-            int(value.strip())
-        elif type_ is ColumnType.FLOAT64:
-            float(value)
-        elif type_ is ColumnType.NUMERIC:
-            number = decimal.Decimal(value.strip())
-            if not number.is_finite() or number.as_tuple().exponent < -9:  # type: ignore[operator]
-                return False
-        elif type_ is ColumnType.TIMESTAMP:
-            for fmt in _TIMESTAMP_FORMATS:
-                try:
-                    dt.datetime.strptime(value.strip(), fmt)
-                    return True
-                except ValueError:
-                    continue
-            return False
-    except (ValueError, decimal.InvalidOperation):
-        return False
-    return True
-
-
 def find_bad_value(path: Path, columns: Sequence[Column]) -> str | None:
-    """``line N, column 'c': 'v' is not an INT64`` for the first bad record, or None.
-
-    Python's csv module follows the same quoting rules as BigQuery's reader (RFC 4180,
-    quoted newlines allowed) and counts physical lines, so the line is the one an editor
-    shows even after reviews that span several lines.
-    """
+    """``line N, column 'c': 'v' is not an INT64`` for the first bad record, or None: the
+    rules of ``csv_values.find_bad_record``, with the timestamps BigQuery's reader takes."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, strict=True)
-            next(reader, None)  # the header, checked before any load
-            start = reader.line_num + 1
-            for record in reader:
-                if len(record) != len(columns):
-                    what = "missing column" if len(record) < len(columns) else "extra field"
-                    return f"line {start}: {len(record)} fields, expected {len(columns)} ({what})"
-                for column, value in zip(columns, record, strict=True):
-                    if value != "" and not _fits(value, column.type):
-                        article = "an" if column.type.value[0] in "AEIOU" else "a"
-                        hint = (
-                            " (expected YYYY-MM-DD HH:MM:SS)"
-                            if column.type is ColumnType.TIMESTAMP
-                            else ""
-                        )
-                        return (
-                            f"line {start}, column '{column.name}': {_show(value)} is not "
-                            f"{article} {column.type.value}{hint}"
-                        )
-                start = reader.line_num + 1
-    except UnicodeDecodeError:
-        return "not valid UTF-8 text"
-    except csv.Error as exc:
-        return f"line {start}: {exc} (a quoted value must end with '\"')"
-    return None
+        return find_bad_record(path, columns, _TIMESTAMP_FORMATS)
+    except OSError:
+        return None
 
 
-def _show(value: str) -> str:
-    shown = value.replace("\r", "\\r").replace("\n", "\\n")
-    return f"'{shown[:57]}...'" if len(shown) > 60 else f"'{shown}'"
+def refused_error(
+    file_name: str, local: Path | None, columns: Sequence[Column], message: str
+) -> LoadError:
+    """One line for a value the casting query refused (its ERROR() names the column) or
+    could not cast; ``message``: the query's error."""
+    if local is not None:
+        found = find_bad_value(local, columns)
+        if found is not None:
+            return LoadError(f"{file_name}, {found}")
+    if REFUSED not in message:
+        return LoadError(message)
+    named = message[message.index(REFUSED) + len(REFUSED) :]
+    column = re.split(r"[;'\"\s]", named, maxsplit=1)[0]
+    return LoadError(f"{file_name}, column '{column}': a value does not fit its type exactly")

@@ -24,8 +24,14 @@ from olist_cli.errors import (
     WarehouseError,
     file_error,
 )
-from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params, ReplacedRows
-from olist_cli.warehouse.duckdb_errors import MAX_RECORD_CHARS, csv_load_error
+from olist_cli.warehouse.base import CHANGE_INSERTED, LoadedRows, Params, ReplacedRows, RowCheck
+from olist_cli.warehouse.csv_values import (
+    INT64_PATTERN,
+    MAX_RECORD_CHARS,
+    NUMERIC_PATTERN,
+    REFUSED,
+)
+from olist_cli.warehouse.duckdb_errors import csv_load_error
 from olist_cli.warehouse.duckdb_seal import is_sealed, write_seal
 
 DUCKDB_TYPES: dict[ColumnType, str] = {
@@ -436,6 +442,7 @@ class DuckDBWarehouse:
         before_commit: Callable[[int], None] | None = None,
         replace: bool = False,
         keep_changes: bool = False,
+        check_rows: RowCheck | None = None,
     ) -> LoadedRows:
         """Make ``table`` hold exactly the CSV's rows, typed by ``columns``, in one transaction.
 
@@ -444,21 +451,29 @@ class DuckDBWarehouse:
         replaced, or created, from the file. ``keep_changes``: a change in place also
         leaves the rows it deleted and inserted in a temporary table (``LoadedRows.changes``).
 
-        The reader is strict: no type guessing, no skipped bad rows. If it fails, the
-        transaction rolls back, the previous table is untouched, and a one-line LoadError
-        names the file, the physical line and the column. ``before_commit`` is called with
-        the row count inside the transaction, so that what it writes (the load's metadata)
-        commits or rolls back together with the table.
+        The reader is strict: no type guessing, no skipped bad rows, no value rounded (see
+        ``_typed``). If it fails, the transaction rolls back, the previous table is
+        untouched, and a one-line LoadError names the file, the physical line and the
+        column. ``check_rows`` is called with the table's row count (None: no table) and
+        the count it is about to hold, and may refuse the load by raising: before the
+        table changes in place, or inside the transaction after a replacement, which its
+        error rolls back. ``before_commit`` is called with the row count inside the
+        transaction, so that what it writes (the load's metadata) commits or rolls back
+        together with the table.
         """
         relation = self.relation(schema, table)
         expected = [(c.name, DUCKDB_TYPES[c.type]) for c in columns]
         with self.transaction():
             self.ensure_schema(schema)
-            if not replace and self.columns(schema, table) == expected:
-                loaded = self._load_difference(relation, path, columns, keep_changes)
+            current = self.columns(schema, table)
+            if not replace and current == expected:
+                loaded = self._load_difference(relation, path, columns, keep_changes, check_rows)
             else:
+                before = self.row_count(schema, table) if current else None
                 self._replace_from_file(relation, path, columns)
                 loaded = LoadedRows(self.row_count(schema, table))
+                if check_rows is not None:
+                    check_rows(before, loaded.rows)
             if before_commit is not None:
                 before_commit(loaded.rows)
         return loaded
@@ -466,7 +481,7 @@ class DuckDBWarehouse:
     def _replace_from_file(self, relation: str, path: Path, columns: Sequence[Column]) -> None:
         """Create or replace ``relation`` with the file's rows."""
         self._read_csv(
-            f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {_csv_reader(columns)}",
+            f"CREATE OR REPLACE TABLE {relation} AS {_typed(columns, _csv_reader(columns))}",
             path,
             columns,
         )
@@ -479,7 +494,12 @@ class DuckDBWarehouse:
             raise csv_load_error(path, columns, str(exc)) from exc
 
     def _load_difference(
-        self, relation: str, path: Path, columns: Sequence[Column], keep_changes: bool
+        self,
+        relation: str,
+        path: Path,
+        columns: Sequence[Column],
+        keep_changes: bool,
+        check_rows: RowCheck | None,
     ) -> LoadedRows:
         """Turn ``relation`` into the CSV's rows by deleting and inserting only what differs.
 
@@ -541,6 +561,8 @@ class DuckDBWarehouse:
                     or (0, 0, 0, 0)
                 )
             rows = before + inserted - deleted
+            if check_rows is not None:
+                check_rows(before, rows)
             removed = f"SELECT {_ROWID} FROM {changed} WHERE {_PART} = {_TABLE_ROW}"
             added = f"SELECT {listed} FROM {changed} WHERE {_PART} = {_FILE_ROW}"
             kept = None
@@ -632,11 +654,11 @@ def _comparison(changed: str, relation: str, columns: Sequence[Column]) -> tuple
     names = [quote_ident(c.name) for c in columns]
     listed, nulls = ", ".join(names), ", ".join(f"NULL AS {n}" for n in names)
     row_hash = f"hash({listed})"
+    typed = _typed(columns, _csv_reader(columns, buffer_bytes=COMPARE_BUFFER_BYTES))
     start = (
         f"CREATE TEMP TABLE {changed} AS\n"
         f"WITH parsed AS MATERIALIZED (\n"
-        f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} "
-        f"FROM {_csv_reader(columns, buffer_bytes=COMPARE_BUFFER_BYTES)}\n"
+        f"  SELECT {listed}, {row_hash} AS {_ROW_HASH} FROM ({typed})\n"
         "), table_rows AS MATERIALIZED (\n"
         f"  SELECT {row_hash} AS {_ROW_HASH}, rowid AS {_ROWID} FROM {relation}\n"
     )
@@ -747,8 +769,44 @@ def _configure_session(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET enable_progress_bar = false")
 
 
+# Columns the reader reads as text, for ``_typed`` to cast without rounding.
+_CHECKED_CASTS = {ColumnType.INT64: INT64_PATTERN, ColumnType.NUMERIC: NUMERIC_PATTERN}
+
+
+def _typed(columns: Sequence[Column], reader: str) -> str:
+    """A SELECT of the file's rows typed by ``columns``, refusing what a cast would change.
+
+    DuckDB's reader rounds ``1.5`` to the INT64 2 and ``1.999`` to the money 2.00, and
+    keeps NUL bytes in text. So integer and money columns are read as text and cast here
+    only when they match their pattern (see csv_values), and text is checked for NUL;
+    anything else raises ``error()`` naming the column, and the error path finds the line.
+    What it costs: README, Performance.
+    """
+    selected = []
+    for column in columns:
+        name = quote_ident(column.name)
+        refused = "'" + (REFUSED + column.name).replace("'", "''") + "'"
+        pattern = _CHECKED_CASTS.get(column.type)
+        if pattern is not None:
+            type_ = DUCKDB_TYPES[column.type]
+            selected.append(
+                f"CASE WHEN {name} IS NULL OR regexp_full_match({name}, '{pattern}') "
+                f"THEN CAST({name} AS {type_}) ELSE CAST(error({refused}) AS {type_}) END "
+                f"AS {name}"
+            )
+        elif column.type is ColumnType.STRING:
+            selected.append(
+                f"CASE WHEN contains({name}, chr(0)) THEN error({refused}) ELSE {name} END "
+                f"AS {name}"
+            )
+        else:
+            selected.append(name)
+    return f"SELECT {', '.join(selected)} FROM {reader}"
+
+
 def _csv_reader(columns: Sequence[Column], *, buffer_bytes: int | None = None) -> str:
-    """DuckDB's CSV reader for the Olist files, typed by ``columns``; the path is its parameter.
+    """DuckDB's CSV reader for the Olist files, typed by ``columns`` (integers and money as
+    text, for ``_typed``); the path is its parameter.
 
     A record may be up to 10 MB long. DuckDB sizes its read buffer at 16 times that, which
     suits a table created from the file (a full load at scale 10: 3.4 s, against 3.9-4.1 s
@@ -756,7 +814,11 @@ def _csv_reader(columns: Sequence[Column], *, buffer_bytes: int | None = None) -
     keeps only the differing rows, reads faster with 32 MiB (scale 1: 0.14-0.16 s for the
     five changed files instead of 0.17-0.18 s; allocating 160 MB costs 15 ms a file there).
     """
-    spec = "{" + ", ".join(f"'{c.name}': '{DUCKDB_TYPES[c.type]}'" for c in columns) + "}"
+    spec = ", ".join(
+        f"'{c.name}': '{'VARCHAR' if c.type in _CHECKED_CASTS else DUCKDB_TYPES[c.type]}'"
+        for c in columns
+    )
+    spec = "{" + spec + "}"
     buffer = f", buffer_size = {buffer_bytes}" if buffer_bytes else ""
     return (
         f"read_csv(?, header = true, columns = {spec}, auto_detect = false, "

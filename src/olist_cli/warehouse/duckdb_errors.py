@@ -5,6 +5,10 @@ the physical lines an editor shows: every quoted review holding newlines shifts 
 lines. So the record is located again with Python's csv module, which counts physical
 lines, and the bad value is read from the file itself. This runs only after a load has
 failed, so reading the file once more in Python costs nothing on the normal path.
+
+Errors that name no record (a value the load's SQL refused, a cast that overflowed, a
+record longer than the parallel reader's buffer) are located by reading the file from
+the start with the same rules (``csv_values.find_bad_record``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from pathlib import Path
 
 from olist_cli.dataset import Column, ColumnType
 from olist_cli.errors import LoadError
+from olist_cli.warehouse.csv_values import (
+    MAX_RECORD_CHARS,
+    REFUSED,
+    find_bad_record,
+    show,
+    too_long,
+)
 
 _RECORD = re.compile(r"CSV Error on Line: (\d+)")
 _CONVERT = re.compile(
@@ -27,7 +38,13 @@ _FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _BARE_FIELD = re.compile(r"[^,\r\n]*")
 _UNTERMINATED = "unterminated quote"
 _BAD_UNICODE = "Invalid unicode"
-MAX_RECORD_CHARS = 10_000_000  # the reader's max_line_size: no Olist record is near it
+_TOO_LONG = re.compile(r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+) bytes")
+# Messages of errors that name no record: the file is read from its start to find it.
+_UNPLACED = (
+    REFUSED,
+    "Conversion Error",  # a cast in the load's SQL: an integer out of range
+    "does not support a full read on this file",  # a record longer than the read buffer
+)
 _HINTS = {ColumnType.TIMESTAMP: " (expected YYYY-MM-DD HH:MM:SS)"}
 
 
@@ -36,7 +53,7 @@ def csv_load_error(path: Path, columns: Sequence[Column], message: str) -> LoadE
     name = path.name
     record_match = _RECORD.search(message)
     if record_match is None:
-        return LoadError(f"{name}: {_first_line(message)}")
+        return _unplaced_error(path, columns, message)
     record = int(record_match.group(1))
     try:
         located = _locate(path, record)
@@ -60,7 +77,7 @@ def csv_load_error(path: Path, columns: Sequence[Column], message: str) -> LoadE
         article = "an" if ctype.value[0] in "AEIOU" else "a"
         return LoadError(
             f"{name}, line {line_of(index)}, column '{column}': "
-            f"{_show(value)} is not {article} {ctype.value}{_HINTS.get(ctype, '')}"
+            f"{show(value)} is not {article} {ctype.value}{_HINTS.get(ctype, '')}"
         )
     count = _FIELD_COUNT.search(message)
     if count is not None:
@@ -69,7 +86,7 @@ def csv_load_error(path: Path, columns: Sequence[Column], message: str) -> LoadE
             extra = fields[expected] if fields and len(fields) > expected else ""
             return LoadError(
                 f"{name}, line {line_of(expected)}: {found} fields, expected {expected}; "
-                f"unexpected extra field {_show(extra)} after column '{names[-1]}'"
+                f"unexpected extra field {show(extra)} after column '{names[-1]}'"
             )
         missing = names[found] if found < len(names) else names[-1]
         return LoadError(
@@ -88,7 +105,33 @@ def csv_load_error(path: Path, columns: Sequence[Column], message: str) -> LoadE
         return LoadError(f"{name}, line {start_line}: unterminated quote")
     if _BAD_UNICODE in message:
         return LoadError(f"{name}, line {start_line}: not valid UTF-8 text")
+    too_long_match = _TOO_LONG.search(message)
+    if too_long_match is not None:
+        return LoadError(f"{name}, {too_long(start_line, int(too_long_match.group(1)))}")
     return LoadError(f"{name}, line {start_line}: {_detail(message)}")
+
+
+def _unplaced_error(path: Path, columns: Sequence[Column], message: str) -> LoadError:
+    """The first bad record of the file, for an error that names none; else DuckDB's words."""
+    name = path.name
+    if not any(marker in message for marker in _UNPLACED):
+        return LoadError(f"{name}: {_first_line(message)}")
+    try:
+        found = find_bad_record(path, columns)
+    except OSError:
+        found = None
+    if found is not None:
+        return LoadError(f"{name}, {found}")
+    refused = message.find(REFUSED)
+    if refused >= 0:  # the file changed since, or Python reads it otherwise: name the column
+        column = message[refused + len(REFUSED) :].splitlines()[0].strip()
+        return LoadError(f"{name}, column '{column}': a value does not fit its type exactly")
+    if "full read" in message:
+        return LoadError(
+            f"{name}: a record is longer than the reader's buffer (records may hold at most "
+            f"{MAX_RECORD_CHARS:,} bytes)"
+        )
+    return LoadError(f"{name}: {_first_line(message)}")
 
 
 def _locate(path: Path, record: int) -> tuple[int, list[str] | None, str] | None:
@@ -142,14 +185,6 @@ def _unclosed_quote(text: str) -> tuple[int, int] | None:
         field += 1
         pos += 1
     return None
-
-
-def _show(value: str) -> str:
-    """A value quoted for a one-line message: newlines escaped, long values cut."""
-    shown = value.replace("\r", "\\r").replace("\n", "\\n")
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"'{shown}'"
 
 
 def _first_line(message: str) -> str:
