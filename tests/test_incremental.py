@@ -563,3 +563,35 @@ def test_orders_gone_from_the_files_leave_every_model_and_the_tests_pass(
     ) == [(0,)]
     drift = _drift_from_own_fullquery(db, data_dir)
     assert {n: d for n, d in drift.items() if d != (0, 0)} == {}
+
+
+def test_a_header_only_payments_file_with_allow_shrink_equals_a_full_refresh(
+    copy_of_base: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Every payment row gone (allowed for this run): every order's payment total follows,
+    and the warn-level test that counts orders without payments finds them all, as a full
+    refresh of the same files does (it used to keep the old totals and count 3)."""
+    raw, data_dir = copy_of_base
+    db = data_dir / "olist.duckdb"
+    payments = raw / PAYMENTS_FILE
+    payments.write_text(payments.read_text(encoding="utf-8").splitlines(keepends=True)[0])
+
+    refused = olist(["run-all", "--source", str(raw)], data_dir)
+    assert refused.exit_code == 1, refused.output
+    assert "--allow-shrink" in refused.output
+
+    result = olist(["run-all", "--allow-shrink", "--source", str(raw)], data_dir)
+    assert result.exit_code == 0, result.output
+    assert query(db, f"select sum(total_order_value) from {WAREHOUSE}.fact_orders") == [(0,)]
+    drift = _drift_from_own_fullquery(db, data_dir)
+    assert {n: d for n, d in drift.items() if d != (0, 0)} == {}
+    fresh = olist(["run-all", "--full-refresh", "--source", str(raw)], tmp_path / "fresh")
+    assert fresh.exit_code == 0, fresh.output
+    test = "assert_delivered_orders_have_items_and_payments"
+    mine = [line for line in result.output.splitlines() if f"WARN  {test}:" in line]
+    theirs = [line for line in fresh.output.splitlines() if f"WARN  {test}:" in line]
+    assert mine and [m.split(": ", 1)[1] for m in mine] == [t.split(": ", 1)[1] for t in theirs]
+    delivered = query(
+        db, f"select count(*) from {WAREHOUSE}.fact_orders where order_status = 'delivered'"
+    )[0][0]
+    assert f"{delivered} failing rows" in mine[0]
